@@ -1,0 +1,43 @@
+# The two commands of the README: `make demo` and `make test`. Both build their own virtualenv.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint format tools venv bench docs clean
+
+$(STAMP): setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+tools:
+	bash scripts/install-tools.sh
+
+demo: $(STAMP)
+	rm -rf demo-workdir
+	$(BIN)/pipelinelib demo --workdir demo-workdir
+
+lint: $(STAMP)
+	$(BIN)/ruff check pipelinelib tests bench
+	$(BIN)/ruff format --check pipelinelib tests bench
+	$(BIN)/mypy
+
+format: $(STAMP)
+	$(BIN)/ruff format pipelinelib tests bench
+	$(BIN)/ruff check --fix pipelinelib tests bench
+
+test: $(STAMP) tools lint
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+docs: $(STAMP)
+	$(BIN)/python scripts/gen_cli_docs.py docs/cli.md
+
+clean:
+	rm -rf $(VENV) demo-workdir .pipelinelib test-artifacts

@@ -1,0 +1,61 @@
+"""The only module that reads the environment.
+
+Flags beat environment variables, which beat these defaults: the CLI declares each flag with
+``envvar=`` (see :mod:`pipelinelib.cli`), and library users build :class:`Settings` themselves.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+import attrs
+
+DEFAULT_DB = "sqlite:///.pipelinelib/pipelinelib.db"
+
+ENV_SERVER = "PIPELINELIB_SERVER"
+ENV_TOKEN = "PIPELINELIB_TOKEN"  # noqa: S105 - a variable name, not a secret
+ENV_DB = "PIPELINELIB_DB"
+ENV_TOKENS_FILE = "PIPELINELIB_TOKENS_FILE"
+ENV_TERRAFORM = "PIPELINELIB_TERRAFORM"
+ENV_JENKINS_URL = "JENKINS_URL"
+ENV_JENKINS_USER = "JENKINS_USER"
+ENV_JENKINS_TOKEN = "JENKINS_API_TOKEN"  # noqa: S105 - a variable name
+ENV_JOB = "JOB_NAME"
+ENV_BUILD = "BUILD_NUMBER"
+ENV_URL = "BUILD_URL"
+
+
+@attrs.frozen
+class Settings:
+    server: str | None = None
+    token: str | None = None
+    db: str = DEFAULT_DB
+    jenkins_url: str | None = None
+    jenkins_user: str | None = None
+    jenkins_token: str | None = None
+    terraform: str | None = None
+    job: str | None = None
+    build: str | None = None
+    url: str | None = None
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+
+        def get(name: str) -> str | None:
+            value = env.get(name)
+            return value if value else None
+
+        return cls(
+            server=get(ENV_SERVER),
+            token=get(ENV_TOKEN),
+            db=get(ENV_DB) or DEFAULT_DB,
+            jenkins_url=get(ENV_JENKINS_URL),
+            jenkins_user=get(ENV_JENKINS_USER),
+            jenkins_token=get(ENV_JENKINS_TOKEN),
+            terraform=get(ENV_TERRAFORM),
+            job=get(ENV_JOB),
+            build=get(ENV_BUILD),
+            url=get(ENV_URL),
+        )

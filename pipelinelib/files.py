@@ -1,0 +1,55 @@
+"""Writing files so that a reader never sees half of one, and errors name the path."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from pipelinelib.errors import FileAccessError
+
+
+def ensure_dir(path: Path) -> Path:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except FileExistsError as exc:
+        raise FileAccessError(f"{path}: exists and is not a directory") from exc
+    except OSError as exc:
+        raise FileAccessError(f"cannot create directory {path}: {exc.strerror}") from exc
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise FileAccessError(f"directory {path} is not writable")
+    return path
+
+
+def write_atomic(path: Path, data: str | bytes) -> Path:
+    """Write to a temporary file beside ``path``, fsync, then rename over it."""
+    ensure_dir(path.parent)
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise FileAccessError(f"cannot write in {path.parent}: {exc.strerror}") from exc
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise FileAccessError(f"cannot write {path}: {exc.strerror}") from exc
+    return path
+
+
+def read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise FileAccessError(f"{path}: no such file") from exc
+    except IsADirectoryError as exc:
+        raise FileAccessError(f"{path}: is a directory") from exc
+    except UnicodeDecodeError as exc:
+        raise FileAccessError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    except OSError as exc:
+        raise FileAccessError(f"cannot read {path}: {exc.strerror}") from exc

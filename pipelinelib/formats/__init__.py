@@ -1,0 +1,1 @@
+"""Codecs between pipelinelib's models and the files Jenkins, Terraform and shells read."""

@@ -1,0 +1,376 @@
+"""The values pipelinelib moves around: frozen, validated at construction, never raw dicts.
+
+Everything that reaches these classes may come from people (commit messages, display names) or
+other systems (Jenkins, HTTP bodies), so every constructor validates, and text is normalised once
+here so that the manifest JSON, the env.groovy files and the store all agree on one value:
+
+* lone UTF-16 surrogates (what Python's ``surrogateescape`` makes of invalid UTF-8) and U+FFFF
+  (the end-of-input sentinel of Groovy's lexer, which no Groovy literal can carry) become U+FFFD;
+* everything else, NUL and other control characters included, is kept as it is.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
+from typing import Any
+
+import attrs
+
+from pipelinelib.errors import InvalidInputError, InvalidNameError
+
+SERVICE_NAME_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
+ENVIRONMENT_NAME_RE = SERVICE_NAME_RE
+# Jenkins refuses these in item names (jenkins.model.Jenkins#checkGoodName) plus our own
+# exclusions: control characters and backslashes can never be part of a job path.
+_JOB_SEGMENT_FORBIDDEN = set("?*/\\%!@#$^&|<>[]:;\"'")
+MAX_JOB_NAME = 255
+MAX_BUILD_NUMBER = 2**31 - 1  # Jenkins stores build numbers in a Java int
+MAX_TEXT = 65_536  # commit messages and display names, in characters
+MAX_SUBJECT = 120
+RESULTS = ("SUCCESS", "UNSTABLE", "FAILURE", "ABORTED", "NOT_BUILT")
+DIGEST_RE = re.compile(r"[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,256}")
+COMMIT_RE = re.compile(r"[0-9a-f]{7,64}")
+IMAGE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/:@+-]{0,511}")
+
+_SURROGATES_AND_FFFF = re.compile("[\ud800-\udfff\uffff]")
+
+
+def clean_text(value: str) -> str:
+    """Replace what no env.groovy literal can carry (see the module docstring) with U+FFFD."""
+    return _SURROGATES_AND_FFFF.sub("\ufffd", value)
+
+
+def validate_service_name(name: str) -> str:
+    if not isinstance(name, str) or not SERVICE_NAME_RE.fullmatch(name):
+        raise InvalidNameError(
+            f"invalid service name {name!r}: use 1-63 characters a-z, 0-9, '-' and '_', "
+            "starting with a letter or digit",
+            name=name,
+        )
+    return name
+
+
+def validate_environment_name(name: str) -> str:
+    if not isinstance(name, str) or not ENVIRONMENT_NAME_RE.fullmatch(name):
+        raise InvalidNameError(
+            f"invalid environment name {name!r}: use 1-63 characters a-z, 0-9, '-' and '_', "
+            "starting with a letter or digit",
+            name=name,
+        )
+    return name
+
+
+def validate_job_name(name: str) -> str:
+    """A Jenkins full name: folder segments joined by '/', each a name Jenkins would accept."""
+    if not isinstance(name, str) or not name:
+        raise InvalidNameError("job name must not be empty", name=name)
+    if len(name) > MAX_JOB_NAME:
+        raise InvalidNameError(f"job name is longer than {MAX_JOB_NAME} characters", name=name)
+    for segment in name.split("/"):
+        if segment in ("", ".", ".."):
+            raise InvalidNameError(
+                f"invalid job name {name!r}: empty, '.' and '..' folder segments are not allowed",
+                name=name,
+            )
+        if segment != segment.strip():
+            raise InvalidNameError(
+                f"invalid job name {name!r}: a segment starts or ends with white space", name=name
+            )
+        bad = sorted(
+            {c for c in segment if c in _JOB_SEGMENT_FORBIDDEN or unicodedata.category(c) == "Cc"}
+        )
+        if bad:
+            raise InvalidNameError(
+                f"invalid job name {name!r}: characters {''.join(bad)!r} are not allowed",
+                name=name,
+            )
+    return name
+
+
+def validate_build_number(value: Any, what: str = "build number") -> int:
+    """Accept ints and decimal strings (as Jenkins' BUILD_NUMBER is); refuse everything else."""
+    if isinstance(value, bool):
+        raise InvalidInputError(f"{what} must be a positive integer, not {value!r}")
+    if isinstance(value, str):
+        text = value.strip()
+        if not text.isascii() or not text.isdigit():
+            raise InvalidInputError(f"{what} must be a positive integer, not {value!r}")
+        if len(text) > 10:
+            raise InvalidInputError(f"{what} {value!r} is larger than {MAX_BUILD_NUMBER}")
+        value = int(text)
+    if not isinstance(value, int):
+        raise InvalidInputError(f"{what} must be a positive integer, not {value!r}")
+    if not 1 <= value <= MAX_BUILD_NUMBER:
+        raise InvalidInputError(f"{what} must be between 1 and {MAX_BUILD_NUMBER}, not {value}")
+    return value
+
+
+def env_key(service: str) -> str:
+    """``order-api`` -> ``ORDER_API``: the prefix of a service's variables in env.groovy."""
+    return validate_service_name(service).upper().replace("-", "_")
+
+
+def subject_of(display_name: str | None, number: int) -> str:
+    """The first line of a display name, control characters removed, at most 120 characters.
+
+    A build without a display name is shown by Jenkins as ``#NUMBER``; so are we.
+    """
+    if display_name is None:
+        return f"#{number}"
+    lines = display_name.strip().splitlines()
+    first = lines[0] if lines else ""
+    first = "".join(c for c in first if unicodedata.category(c) != "Cc").strip()
+    return first[:MAX_SUBJECT] if first else f"#{number}"
+
+
+def _text(value: Any, limit: int, what: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidInputError(f"{what} must be a string, not {type(value).__name__}")
+    if len(value) > limit:
+        raise InvalidInputError(f"{what} is longer than {limit} characters")
+    return clean_text(value)
+
+
+def _pattern(value: Any, regex: re.Pattern[str], what: str, hint: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not regex.fullmatch(value):
+        raise InvalidInputError(f"invalid {what} {value!r}: {hint}")
+    return value
+
+
+def _image(value: Any) -> str | None:
+    return _pattern(value, IMAGE_RE, "image", "expected a registry/repository:tag reference")
+
+
+def _digest(value: Any) -> str | None:
+    return _pattern(value, DIGEST_RE, "digest", "expected algorithm:hex such as sha256:...")
+
+
+def _commit(value: Any) -> str | None:
+    return _pattern(value, COMMIT_RE, "commit", "expected 7-64 lower-case hex digits")
+
+
+def _commit_message(value: Any) -> str | None:
+    return _text(value, MAX_TEXT, "commit message")
+
+
+def _display_name(value: Any) -> str | None:
+    return _text(value, MAX_TEXT, "display name")
+
+
+def _url(value: Any) -> str | None:
+    return _text(value, 2048, "url")
+
+
+@attrs.frozen
+class ServiceBuild:
+    """One service's image as a build produced it."""
+
+    name: str = attrs.field(converter=validate_service_name)
+    build: int = attrs.field(converter=validate_build_number)
+    image: str | None = attrs.field(default=None, converter=_image)
+    digest: str | None = attrs.field(default=None, converter=_digest)
+    commit: str | None = attrs.field(default=None, converter=_commit)
+    commit_message: str | None = attrs.field(default=None, converter=_commit_message)
+
+    @property
+    def env_key(self) -> str:
+        return env_key(self.name)
+
+    @property
+    def subject(self) -> str:
+        return subject_of(self.commit_message, self.build)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "build": self.build,
+            "image": self.image,
+            "digest": self.digest,
+            "commit": self.commit,
+            "commit_message": self.commit_message,
+        }
+
+    @classmethod
+    def from_dict(cls, name: str, data: Any) -> ServiceBuild:
+        if not isinstance(data, Mapping):
+            raise InvalidInputError(f"services.{name} must be an object")
+        unknown = set(data) - {"build", "image", "digest", "commit", "commit_message"}
+        if unknown:
+            raise InvalidInputError(f"services.{name}: unknown fields {sorted(unknown)}")
+        if "build" not in data:
+            raise InvalidInputError(f"services.{name}.build is required")
+        if not isinstance(data["build"], int):
+            raise InvalidInputError(f"services.{name}.build must be an integer")
+        return cls(
+            name=name,
+            build=data["build"],
+            image=data.get("image"),
+            digest=data.get("digest"),
+            commit=data.get("commit"),
+            commit_message=data.get("commit_message"),
+        )
+
+
+@attrs.frozen
+class SourceRef:
+    """The upstream build a deployment imported its manifest from."""
+
+    job: str = attrs.field(converter=validate_job_name)
+    number: int = attrs.field(converter=validate_build_number)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"job": self.job, "number": self.number}
+
+
+def _services(value: Any) -> Mapping[str, ServiceBuild]:
+    if isinstance(value, Mapping):
+        items: Iterable[ServiceBuild] = value.values()
+    else:
+        items = value
+    by_name: dict[str, ServiceBuild] = {}
+    keys: dict[str, str] = {}
+    for service in items:
+        if not isinstance(service, ServiceBuild):
+            raise InvalidInputError("services must be ServiceBuild values")
+        if service.name in by_name:
+            raise InvalidInputError(f"service {service.name!r} appears twice")
+        other = keys.get(service.env_key)
+        if other is not None:
+            raise InvalidInputError(
+                f"services {other!r} and {service.name!r} share the env prefix "
+                f"{service.env_key}; rename one of them"
+            )
+        keys[service.env_key] = service.name
+        by_name[service.name] = service
+    return MappingProxyType(dict(sorted(by_name.items())))
+
+
+def _result(value: Any) -> str:
+    if value not in RESULTS:
+        raise InvalidInputError(f"result must be one of {', '.join(RESULTS)}, not {value!r}")
+    return str(value)
+
+
+_MANIFEST_FIELDS = {
+    "job",
+    "number",
+    "display_name",
+    "result",
+    "environment",
+    "source",
+    "url",
+    "services",
+}
+
+
+@attrs.frozen(eq=True, hash=False)
+class Manifest:
+    """What one build produced or deployed. Immutable: promotion copies it unchanged."""
+
+    job: str = attrs.field(converter=validate_job_name)
+    number: int = attrs.field(converter=validate_build_number)
+    services: Mapping[str, ServiceBuild] = attrs.field(converter=_services)
+    display_name: str | None = attrs.field(default=None, converter=_display_name)
+    result: str = attrs.field(default="SUCCESS", converter=_result)
+    environment: str | None = attrs.field(
+        default=None,
+        converter=attrs.converters.optional(validate_environment_name),
+    )
+    source: SourceRef | None = None
+    url: str | None = attrs.field(default=None, converter=_url)
+
+    @property
+    def is_successful(self) -> bool:
+        return self.result == "SUCCESS"
+
+    @property
+    def is_deployment(self) -> bool:
+        return self.environment is not None
+
+    @property
+    def subject(self) -> str:
+        return subject_of(self.display_name, self.number)
+
+    @property
+    def choice(self) -> Choice:
+        return Choice(self.number, self.subject)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "job": self.job,
+            "number": self.number,
+            "display_name": self.display_name,
+            "result": self.result,
+            "environment": self.environment,
+            "source": self.source.to_dict() if self.source else None,
+            "url": self.url,
+            "services": {name: s.to_dict() for name, s in self.services.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Manifest:
+        """Build from untrusted JSON: unknown fields and wrong types are errors, not guesses."""
+        if not isinstance(data, Mapping):
+            raise InvalidInputError("a manifest must be a JSON object")
+        unknown = set(data) - _MANIFEST_FIELDS
+        if unknown:
+            raise InvalidInputError(f"unknown manifest fields: {sorted(unknown)}")
+        for required in ("job", "number", "services"):
+            if required not in data:
+                raise InvalidInputError(f"manifest field {required!r} is required")
+        if not isinstance(data["number"], int) or isinstance(data["number"], bool):
+            raise InvalidInputError("manifest field 'number' must be an integer")
+        services = data["services"]
+        if not isinstance(services, Mapping):
+            raise InvalidInputError("manifest field 'services' must be an object")
+        source = data.get("source")
+        source_ref = None
+        if source is not None:
+            if not isinstance(source, Mapping) or set(source) != {"job", "number"}:
+                raise InvalidInputError("manifest field 'source' must be {job, number} or null")
+            if not isinstance(source["number"], int) or isinstance(source["number"], bool):
+                raise InvalidInputError("source.number must be an integer")
+            source_ref = SourceRef(job=source["job"], number=source["number"])
+        for name in services:
+            if not isinstance(name, str):
+                raise InvalidInputError("service names must be strings")
+        return cls(
+            job=data["job"],
+            number=data["number"],
+            display_name=data.get("display_name"),
+            result=data.get("result", "SUCCESS"),
+            environment=data.get("environment"),
+            source=source_ref,
+            url=data.get("url"),
+            services=[ServiceBuild.from_dict(name, body) for name, body in services.items()],
+        )
+
+
+@attrs.frozen
+class Choice:
+    """``NUMBER-SUBJECT``, what a person picks in a choice parameter."""
+
+    number: int = attrs.field(converter=validate_build_number)
+    subject: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.number}-{self.subject}" if self.subject else str(self.number)
+
+    @classmethod
+    def parse(cls, text: str) -> Choice:
+        """Take the text before the first '-' as the number; the subject may contain '-'."""
+        if not isinstance(text, str) or not text.strip():
+            raise InvalidInputError("a choice must look like NUMBER-SUBJECT, got nothing")
+        number, _, subject = text.strip().partition("-")
+        try:
+            return cls(number=validate_build_number(number, "choice number"), subject=subject)
+        except InvalidInputError:
+            raise InvalidInputError(
+                f"invalid choice {text!r}: expected NUMBER-SUBJECT such as '12-Fix login'"
+            ) from None

@@ -1,0 +1,119 @@
+"""Use cases: what a build or deploy job does, independent of the CLI that drives it.
+
+Each function takes plain values and a store, and returns models; nothing here prints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import attrs
+
+from pipelinelib import files, git
+from pipelinelib.errors import ArtifactFormatError, InvalidInputError
+from pipelinelib.formats import groovy
+from pipelinelib.formats import manifest as manifest_json
+from pipelinelib.model import Manifest, ServiceBuild, validate_service_name
+from pipelinelib.store import ManifestStore
+
+
+@attrs.frozen
+class PublishResult:
+    manifest: Manifest
+    env_file: Path
+    manifest_file: Path
+    created: bool | None  # None when not registered
+
+
+def publish_artifact(
+    *,
+    service: str,
+    build: int | str,
+    job: str,
+    output_dir: Path,
+    image: str | None = None,
+    digest: str | None = None,
+    commit: str | None = None,
+    message: str | None = None,
+    url: str | None = None,
+    workdir: Path | None = None,
+    store: ManifestStore | None = None,
+) -> PublishResult:
+    """Write ``<service>.env.groovy`` and ``<service>.manifest.json``; register the build.
+
+    Commit and message default to the workspace's git, the way the old pipelines read them.
+    Files are written before registering: a failed registration leaves files that a retry
+    rewrites identically, and the store answers an identical replay as a no-op.
+    """
+    validate_service_name(service)
+    if commit is None:
+        commit = git.head_commit(workdir)
+    if message is None:
+        message = git.head_message(workdir)
+    entry = ServiceBuild(
+        name=service,
+        build=build,
+        image=image,
+        digest=digest,
+        commit=commit,
+        commit_message=message,
+    )
+    manifest = Manifest(
+        job=job,
+        number=entry.build,
+        display_name=message.strip() or None,
+        result="SUCCESS",
+        url=url,
+        services=[entry],
+    )
+    env_file = files.write_atomic(
+        output_dir / f"{service}.env.groovy", groovy.render_env_groovy([entry])
+    )
+    manifest_file = files.write_atomic(
+        output_dir / f"{service}.manifest.json", manifest_json.dumps(manifest)
+    )
+    created = store.publish(manifest) if store is not None else None
+    return PublishResult(manifest, env_file, manifest_file, created)
+
+
+def load_env(paths: Iterable[Path]) -> dict[str, str]:
+    """The variables of several env.groovy files; the same name with two values is an error."""
+    variables: dict[str, str] = {}
+    origin: dict[str, Path] = {}
+    for path in paths:
+        for key, value in groovy.parse_env_groovy(files.read_text(path), str(path)).items():
+            if key in variables and variables[key] != value:
+                raise ArtifactFormatError(
+                    f"{key} is {variables[key]!r} in {origin[key]} but {value!r} in {path}"
+                )
+            variables[key] = value
+            origin[key] = path
+    return variables
+
+
+def service_builds(variables: Mapping[str, str]) -> dict[str, str]:
+    """``{service: build}`` from env variables.
+
+    A service's name comes from its ``<KEY>_SERVICE`` variable; legacy files that only have
+    ``<KEY>_BUILD`` give the key lower-cased (``ORDER_API_BUILD`` -> ``order_api``).
+    """
+    names = {
+        key[: -len("_SERVICE")]: value
+        for key, value in variables.items()
+        if key.endswith("_SERVICE")
+    }
+    builds: dict[str, str] = {}
+    for key, value in variables.items():
+        if not key.endswith("_BUILD"):
+            continue
+        prefix = key[: -len("_BUILD")]
+        name = names.get(prefix, prefix.lower())
+        try:
+            validate_service_name(name)
+        except InvalidInputError as exc:
+            raise ArtifactFormatError(f"{key}: cannot tell the service name ({exc})") from exc
+        if not value.isascii() or not value.isdigit():
+            raise ArtifactFormatError(f"{key} must be a build number, not {value!r}")
+        builds[name] = value
+    return builds

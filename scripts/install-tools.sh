@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs the system tools the tests drive for real: Groovy 2.4 with a JDK, headless Chromium,
+# git. Idempotent: does nothing when they are already there. Needs root (CI runs as root) or sudo.
+set -euo pipefail
+
+need=()
+command -v groovy >/dev/null 2>&1 || need+=(groovy)
+[ -x /usr/lib/jvm/java-17-openjdk-amd64/bin/java ] || need+=(openjdk-17-jre-headless)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v git >/dev/null 2>&1 || need+=(git)
+if [ ${#need[@]} -eq 0 ]; then
+  exit 0
+fi
+echo "install-tools: installing ${need[*]} from Debian's packages" >&2
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null 2>&1 || { echo "install-tools: need root or sudo to install ${need[*]}" >&2; exit 1; }
+  SUDO=sudo
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${need[@]}"
