@@ -14,6 +14,11 @@ import pytest
 
 from pipelinelib.cli import main
 
+# Shared fixtures of each area live in tests/fixtures/<area>.py; list the module here.
+pytest_plugins = [
+    "tests.fixtures.tools",
+]
+
 TESTS = Path(__file__).parent
 ROOT = TESTS.parent
 JAVA_HOME = "/usr/lib/jvm/java-17-openjdk-amd64"
