@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
-from pipelinelib.model import Choice, Manifest
+from pipelinelib.model import Choice, Manifest, ServiceBuild
 
 
 @runtime_checkable
@@ -31,5 +31,21 @@ class ManifestStore(Protocol):
 
     def choices(self, job: str, *, limit: int = 100) -> list[Choice]:
         """``NUMBER-SUBJECT`` of the newest successful builds, newest first."""
+
+    def set_display_name(self, job: str, number: int, name: str) -> None:
+        """Record the display name Jenkins shows for a build the store knows.
+
+        The published manifest stays immutable; listings and choices show the newest name.
+        NotFoundError when the build is unknown.
+        """
+
+    def find_service_build(self, service: str, build: int) -> ServiceBuild:
+        """A service's build as its build job published it (for ``--override S=N``)."""
+
+    def environments(self) -> dict[str, Manifest]:
+        """The newest successful deployment of each environment."""
+
+    def history(self, environment: str, *, limit: int = 100) -> list[Manifest]:
+        """Deployments of one environment, newest first."""
 
     def close(self) -> None: ...
