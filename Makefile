@@ -22,13 +22,13 @@ demo: $(STAMP)
 	$(BIN)/pipelinelib demo --workdir demo-workdir
 
 lint: $(STAMP)
-	$(BIN)/ruff check pipelinelib tests bench
-	$(BIN)/ruff format --check pipelinelib tests bench
+	$(BIN)/ruff check pipelinelib tests bench scripts
+	$(BIN)/ruff format --check pipelinelib tests bench scripts
 	$(BIN)/mypy
 
 format: $(STAMP)
-	$(BIN)/ruff format pipelinelib tests bench
-	$(BIN)/ruff check --fix pipelinelib tests bench
+	$(BIN)/ruff format pipelinelib tests bench scripts
+	$(BIN)/ruff check --fix pipelinelib tests bench scripts
 
 test: $(STAMP) tools lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
