@@ -1,0 +1,156 @@
+"""The environments ledger: what is where, and what a promotion would change.
+
+Pure functions over manifests; the store supplies them and, when it knows them, the service builds
+between two builds (the commits a promotion brings).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+from pipelinelib.model import Manifest, ServiceBuild
+
+# The pipeline's own order; other environments follow alphabetically.
+ENVIRONMENT_ORDER = ("test", "beta", "staging", "live", "sandbox")
+
+BuildsBetween = Callable[[str, int, int], list[ServiceBuild]]
+
+
+def order_environments(names: Iterable[str]) -> list[str]:
+    rank = {name: i for i, name in enumerate(ENVIRONMENT_ORDER)}
+    return sorted(set(names), key=lambda n: (rank.get(n, len(rank)), n))
+
+
+@attrs.frozen
+class ServiceChange:
+    service: str
+    from_build: ServiceBuild | None
+    to_build: ServiceBuild | None
+    commits: tuple[ServiceBuild, ...] = ()
+
+    @property
+    def change(self) -> str:
+        """``same``, ``upgrade``, ``downgrade``, ``rebuild``, ``added`` or ``removed``.
+
+        Seen from the target: promoting FROM to TO *adds* a service TO lacks and *removes* one only
+        TO has (the promoted manifest replaces TO's whole set).
+        """
+        a, b = self.from_build, self.to_build
+        if a is None:
+            return "removed"
+        if b is None:
+            return "added"
+        if (a.build, a.image, a.digest) == (b.build, b.image, b.digest):
+            return "same"
+        if a.build > b.build:
+            return "upgrade"
+        if a.build < b.build:
+            return "downgrade"
+        return "rebuild"
+
+    @property
+    def is_changed(self) -> bool:
+        return self.change != "same"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "service": self.service,
+            "from": self.from_build.to_dict() if self.from_build else None,
+            "to": self.to_build.to_dict() if self.to_build else None,
+            "change": self.change,
+            "changed": self.is_changed,
+            "commits": [
+                {"build": c.build, "commit": c.commit, "subject": c.subject} for c in self.commits
+            ],
+        }
+
+
+@attrs.frozen
+class EnvironmentDiff:
+    from_environment: str
+    to_environment: str
+    from_deployment: Manifest | None
+    to_deployment: Manifest | None
+    services: tuple[ServiceChange, ...]
+
+    @property
+    def changed(self) -> list[ServiceChange]:
+        return [s for s in self.services if s.is_changed]
+
+    @property
+    def is_noop(self) -> bool:
+        return not self.changed
+
+    def to_dict(self) -> dict[str, Any]:
+        def ref(m: Manifest | None) -> dict[str, Any] | None:
+            return {"job": m.job, "number": m.number, "subject": m.subject} if m else None
+
+        return {
+            "from": self.from_environment,
+            "to": self.to_environment,
+            "from_deployment": ref(self.from_deployment),
+            "to_deployment": ref(self.to_deployment),
+            "changes": len(self.changed),
+            "services": [s.to_dict() for s in self.services],
+        }
+
+
+def diff_environments(
+    from_environment: str,
+    from_deployment: Manifest | None,
+    to_environment: str,
+    to_deployment: Manifest | None,
+    builds_between: BuildsBetween | None = None,
+) -> EnvironmentDiff:
+    """Per service: the build in each environment and what promoting FROM to TO brings.
+
+    ``builds_between(service, low, high)`` returns the service's builds with ``low < build <=
+    high``, newest first, when the store knows them: the commit subjects of an upgrade.
+    """
+    a = dict(from_deployment.services) if from_deployment else {}
+    b = dict(to_deployment.services) if to_deployment else {}
+    changes = []
+    for name in sorted(set(a) | set(b)):
+        change = ServiceChange(name, a.get(name), b.get(name))
+        if builds_between is not None and change.change == "upgrade":
+            assert change.from_build is not None and change.to_build is not None
+            commits = builds_between(name, change.to_build.build, change.from_build.build)
+            change = attrs.evolve(change, commits=tuple(commits))
+        changes.append(change)
+    return EnvironmentDiff(
+        from_environment, to_environment, from_deployment, to_deployment, tuple(changes)
+    )
+
+
+@attrs.frozen
+class DeploymentEntry:
+    """A deployment with the time the store recorded it (not part of the immutable manifest)."""
+
+    deployment: Manifest
+    recorded_at: datetime | None = None
+
+
+@attrs.frozen
+class EnvironmentColumn:
+    name: str
+    deployment: Manifest
+    recorded_at: datetime | None = None
+
+
+@attrs.frozen
+class Board:
+    environments: tuple[EnvironmentColumn, ...]
+    services: tuple[str, ...]
+
+
+def build_board(current: Mapping[str, DeploymentEntry]) -> Board:
+    columns = tuple(
+        EnvironmentColumn(name, current[name].deployment, current[name].recorded_at)
+        for name in order_environments(current)
+    )
+    services = sorted({s for column in columns for s in column.deployment.services})
+    return Board(columns, tuple(services))

@@ -1,0 +1,65 @@
+"""The board's HTML: untrusted display names and commit messages stay text."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+
+from pipelinelib.ledger import DeploymentEntry, build_board, diff_environments
+from pipelinelib.model import Manifest, ServiceBuild
+from pipelinelib.service.board import Urls, render_board, render_diff, render_history
+
+XSS = "<img src=x onerror=alert(1)>"
+URLS = Urls(board=lambda: "/", history=lambda env: f"/environments/{env}", diff=lambda: "/diff")
+
+
+class _Collect(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def _parse(html: str) -> _Collect:
+    parser = _Collect()
+    parser.feed(html)
+    return parser
+
+
+def _deployment(message: str) -> Manifest:
+    return Manifest(
+        job="deploy-test",
+        number=12,
+        environment="test",
+        display_name=message,
+        services=[ServiceBuild(name="service1", build=90, commit_message=message)],
+    )
+
+
+def test_hostile_display_names_render_as_text_not_markup() -> None:
+    board = build_board({"test": DeploymentEntry(_deployment(XSS + "\n<script>alert(2)</script>"))})
+    html = render_board(board, URLS)
+    parsed = _parse(html)
+    assert "img" not in parsed.tags
+    assert "script" not in parsed.tags
+    assert XSS in "".join(parsed.text)
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_history_and_diff_escape_too() -> None:
+    entry = DeploymentEntry(_deployment(XSS))
+    assert "img" not in _parse(render_history("test", [entry], URLS, ["test"])).tags
+    diff = diff_environments("test", entry.deployment, "live", None)
+    html = render_diff(diff, URLS, ["test", "live"])
+    assert "img" not in _parse(html).tags
+    assert XSS in "".join(_parse(html).text)
+
+
+def test_empty_board_tells_how_to_fill_it() -> None:
+    html = render_board(build_board({}), URLS)
+    assert "No deployment has been recorded yet" in html
