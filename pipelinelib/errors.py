@@ -63,6 +63,12 @@ class ConfirmationRequiredError(InvalidInputError):
     """A dangerous action (applying a live stack) needs an explicit confirmation flag."""
 
 
+class DeploymentRefusedError(InvalidInputError):
+    """A deployment does not match what its source build (or the service builds) recorded."""
+
+    http_status = 422
+
+
 class PayloadTooLargeError(InvalidInputError):
     http_status = 413
 

@@ -12,12 +12,80 @@ from typing import Any
 
 import attrs
 
+from pipelinelib.errors import DeploymentRefusedError, NotFoundError
 from pipelinelib.model import Manifest, ServiceBuild
 
 # The pipeline's own order; other environments follow alphabetically.
 ENVIRONMENT_ORDER = ("test", "beta", "staging", "live", "sandbox")
 
 BuildsBetween = Callable[[str, int, int], list[ServiceBuild]]
+GetBuild = Callable[[str, int], Manifest]
+FindServiceBuild = Callable[[str, int], ServiceBuild]
+
+
+def check_deployment(
+    deployment: Manifest, get_build: GetBuild, find_service_build: FindServiceBuild
+) -> None:
+    """Refuse a deployment that is not exactly what its source produced.
+
+    Promotion copies a manifest unchanged: every service must equal the source build's entry,
+    except the services declared as overrides at import, which must each equal a service build
+    that was published. A deployment without a source (deploy-test importing the newest build of
+    each service job) must consist of published service builds only. The source must exist and
+    have succeeded. The store calls this before it records a deployment, so nothing is recorded
+    when it raises.
+    """
+    where = f"{deployment.job} #{deployment.number} ({deployment.environment})"
+    overrides = set(deployment.deployment.overrides) if deployment.deployment else set()
+    must_be_published = set(overrides)
+    if deployment.source is not None:
+        ref = deployment.source
+        try:
+            source = get_build(ref.job, ref.number)
+        except NotFoundError:
+            raise DeploymentRefusedError(
+                f"refusing {where}: its source {ref.job} #{ref.number} is not recorded"
+            ) from None
+        if not source.is_successful:
+            raise DeploymentRefusedError(
+                f"refusing {where}: its source {ref.job} #{ref.number} is {source.result}; "
+                "only successful builds can be promoted"
+            )
+        for name in sorted(set(source.services) | set(deployment.services)):
+            if name in overrides:
+                continue
+            ours, theirs = deployment.services.get(name), source.services.get(name)
+            if ours is None:
+                raise DeploymentRefusedError(
+                    f"refusing {where}: service {name} of {ref.job} #{ref.number} is missing"
+                )
+            if theirs is None:
+                raise DeploymentRefusedError(
+                    f"refusing {where}: service {name} is not in {ref.job} #{ref.number} "
+                    "and was not declared as an override"
+                )
+            if ours != theirs:
+                raise DeploymentRefusedError(
+                    f"refusing {where}: service {name} differs from {ref.job} #{ref.number} "
+                    f"(build {ours.build} vs {theirs.build}) and was not declared as an override"
+                )
+    else:
+        must_be_published |= set(deployment.services)
+    for name in sorted(must_be_published):
+        entry = deployment.services.get(name)
+        if entry is None:
+            raise DeploymentRefusedError(f"refusing {where}: override {name} has no service entry")
+        try:
+            published = find_service_build(name, entry.build)
+        except NotFoundError:
+            raise DeploymentRefusedError(
+                f"refusing {where}: {name} build {entry.build} was never published"
+            ) from None
+        if published != entry:
+            raise DeploymentRefusedError(
+                f"refusing {where}: {name} build {entry.build} differs from what its build "
+                "job published (image, digest or commit)"
+            )
 
 
 def order_environments(names: Iterable[str]) -> list[str]:

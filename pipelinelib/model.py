@@ -257,7 +257,70 @@ def _result(value: Any) -> str:
     return str(value)
 
 
+ROLLOUT_STATES = ("COMPLETED", "FAILED", "ROLLED_BACK", "TIMED_OUT", "SKIPPED")
+
+
+def _overrides(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        raise InvalidInputError("deployment.overrides must be a list of service names")
+    return tuple(sorted({validate_service_name(v) for v in value}))
+
+
+def _rollout(value: Any) -> Mapping[str, str] | None:
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise InvalidInputError("deployment.rollout must be an object of service: state")
+    for name, state in value.items():
+        validate_service_name(name)
+        if state not in ROLLOUT_STATES:
+            raise InvalidInputError(
+                f"deployment.rollout.{name} must be one of {', '.join(ROLLOUT_STATES)}"
+            )
+    return MappingProxyType(dict(sorted(value.items())))
+
+
+def _deployed_by(value: Any) -> str | None:
+    return _text(value, 255, "deployment.deployed_by")
+
+
+@attrs.frozen(eq=True, hash=False)
+class DeploymentInfo:
+    """What a deploy build adds to the manifest it deployed (an addition to the contract).
+
+    ``overrides`` names the services whose build was replaced at import (``--override S=N``):
+    only those may differ from the source build. ``rollout`` is the ECS outcome per service.
+    """
+
+    deployed_by: str | None = attrs.field(default=None, converter=_deployed_by)
+    overrides: tuple[str, ...] = attrs.field(default=(), converter=_overrides)
+    rollout: Mapping[str, str] | None = attrs.field(default=None, converter=_rollout)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "deployed_by": self.deployed_by,
+            "overrides": list(self.overrides),
+            "rollout": dict(self.rollout) if self.rollout is not None else None,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any) -> DeploymentInfo:
+        if not isinstance(data, Mapping):
+            raise InvalidInputError("manifest field 'deployment' must be an object or null")
+        unknown = set(data) - {"deployed_by", "overrides", "rollout"}
+        if unknown:
+            raise InvalidInputError(f"unknown deployment fields: {sorted(unknown)}")
+        return cls(
+            deployed_by=data.get("deployed_by"),
+            overrides=data.get("overrides"),
+            rollout=data.get("rollout"),
+        )
+
+
 _MANIFEST_FIELDS = {
+    "deployment",
     "job",
     "number",
     "display_name",
@@ -283,6 +346,7 @@ class Manifest:
         converter=attrs.converters.optional(validate_environment_name),
     )
     source: SourceRef | None = None
+    deployment: DeploymentInfo | None = None
     url: str | None = attrs.field(default=None, converter=_url)
 
     @property
@@ -311,6 +375,7 @@ class Manifest:
             "source": self.source.to_dict() if self.source else None,
             "url": self.url,
             "services": {name: s.to_dict() for name, s in self.services.items()},
+            **({"deployment": self.deployment.to_dict()} if self.deployment else {}),
         }
 
     @classmethod
@@ -347,6 +412,11 @@ class Manifest:
             result=data.get("result", "SUCCESS"),
             environment=data.get("environment"),
             source=source_ref,
+            deployment=(
+                DeploymentInfo.from_dict(data["deployment"])
+                if data.get("deployment") is not None
+                else None
+            ),
             url=data.get("url"),
             services=[ServiceBuild.from_dict(name, body) for name, body in services.items()],
         )

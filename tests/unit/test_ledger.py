@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
-from pipelinelib.ledger import DeploymentEntry, build_board, diff_environments, order_environments
-from pipelinelib.model import Manifest, ServiceBuild
+from collections.abc import Callable
+
+import pytest
+
+from pipelinelib.errors import DeploymentRefusedError, NotFoundError
+from pipelinelib.ledger import (
+    DeploymentEntry,
+    build_board,
+    check_deployment,
+    diff_environments,
+    order_environments,
+)
+from pipelinelib.model import DeploymentInfo, Manifest, ServiceBuild, SourceRef
 
 
 def _deploy(env: str, number: int, **builds: int) -> Manifest:
@@ -73,3 +84,130 @@ def test_board_lists_every_service_of_every_environment() -> None:
     )
     assert [c.name for c in board.environments] == ["test", "live"]
     assert board.services == ("service1", "service2")
+
+
+# --- check_deployment: a deployment is exactly what its source produced ----------------------
+
+PUBLISHED = {
+    ("service1", b): ServiceBuild(name="service1", build=b, image=f"r/service1:{b}")
+    for b in (90, 95)
+} | {("service2", 40): ServiceBuild(name="service2", build=40, image="r/service2:40")}
+
+
+def _find(service: str, build: int) -> ServiceBuild:
+    try:
+        return PUBLISHED[(service, build)]
+    except KeyError:
+        raise NotFoundError(f"{service} {build}") from None
+
+
+def _source(result: str = "SUCCESS") -> Manifest:
+    return Manifest(
+        job="deploy-test",
+        number=12,
+        environment="test",
+        result=result,
+        services=[PUBLISHED[("service1", 90)], PUBLISHED[("service2", 40)]],
+    )
+
+
+def _promotion(services: list[ServiceBuild], overrides: tuple[str, ...] = ()) -> Manifest:
+    return Manifest(
+        job="deploy-beta",
+        number=3,
+        environment="beta",
+        source=SourceRef("deploy-test", 12),
+        deployment=DeploymentInfo(overrides=overrides),
+        services=services,
+    )
+
+
+def _get(source: Manifest) -> Callable[[str, int], Manifest]:
+    def get(job: str, number: int) -> Manifest:
+        if (job, number) == (source.job, source.number):
+            return source
+        raise NotFoundError("unknown")
+
+    return get
+
+
+def test_an_unchanged_promotion_is_accepted() -> None:
+    check_deployment(_promotion(list(_source().services.values())), _get(_source()), _find)
+
+
+def test_a_declared_override_of_a_published_build_is_accepted() -> None:
+    services = [PUBLISHED[("service1", 95)], PUBLISHED[("service2", 40)]]
+    check_deployment(_promotion(services, ("service1",)), _get(_source()), _find)
+
+
+@pytest.mark.parametrize(
+    ("services", "overrides", "message"),
+    [
+        (
+            [PUBLISHED[("service1", 95)], PUBLISHED[("service2", 40)]],
+            (),
+            "differs from deploy-test #12",
+        ),
+        ([PUBLISHED[("service1", 90)]], (), "service service2 of deploy-test #12 is missing"),
+        (
+            [
+                PUBLISHED[("service1", 90)],
+                PUBLISHED[("service2", 40)],
+                ServiceBuild(name="service3", build=1),
+            ],
+            (),
+            "service3 is not in deploy-test #12",
+        ),
+        (
+            [
+                ServiceBuild(name="service1", build=96, image="r/service1:96"),
+                PUBLISHED[("service2", 40)],
+            ],
+            ("service1",),
+            "service1 build 96 was never published",
+        ),
+        (
+            [
+                ServiceBuild(name="service1", build=95, image="evil/service1:95"),
+                PUBLISHED[("service2", 40)],
+            ],
+            ("service1",),
+            "differs from what its build job published",
+        ),
+    ],
+)
+def test_a_changed_promotion_is_refused(
+    services: list[ServiceBuild], overrides: tuple[str, ...], message: str
+) -> None:
+    with pytest.raises(DeploymentRefusedError, match=message):
+        check_deployment(_promotion(services, overrides), _get(_source()), _find)
+
+
+def test_promoting_a_failed_build_is_refused() -> None:
+    source = _source("FAILURE")
+    with pytest.raises(DeploymentRefusedError, match="is FAILURE; only successful builds"):
+        check_deployment(_promotion(list(source.services.values())), _get(source), _find)
+
+
+def test_a_deployment_whose_source_is_missing_is_refused() -> None:
+    with pytest.raises(DeploymentRefusedError, match="source deploy-test #12 is not recorded"):
+        check_deployment(
+            _promotion(list(_source().services.values())),
+            lambda j, n: _get(_source())("x", 0),
+            _find,
+        )
+
+
+def test_a_deployment_of_service_builds_needs_each_to_be_published() -> None:
+    ok = Manifest(
+        job="deploy-test", number=1, environment="test", services=[PUBLISHED[("service1", 90)]]
+    )
+    check_deployment(ok, _get(_source()), _find)
+    bad = Manifest(
+        job="deploy-test",
+        number=2,
+        environment="test",
+        services=[ServiceBuild(name="service1", build=91)],
+    )
+    with pytest.raises(DeploymentRefusedError, match="service1 build 91 was never published"):
+        check_deployment(bad, _get(_source()), _find)
