@@ -425,11 +425,11 @@ def plan_orchestration(
         )
     if runner not in RUNNERS:
         raise InvalidInputError(f"unknown runner {runner!r}: choose native or docker")
-    if fnmatch.fnmatchcase(stack, LIVE_PATTERN) and command in GUARDED_COMMANDS:
-        if not confirm_live:
-            raise ConfirmationRequiredError(
-                f"{stack} is a live stack: {command} needs --confirm-live", stack=stack
-            )
+    is_live = fnmatch.fnmatchcase(stack, LIVE_PATTERN)
+    if is_live and command in GUARDED_COMMANDS and not confirm_live:
+        raise ConfirmationRequiredError(
+            f"{stack} is a live stack: {command} needs --confirm-live", stack=stack
+        )
     extra = check_extra_args(extra_args)
     resolved = resolve_stack(root, stack, region)
     copies = _stack_files(resolved.source_dir)

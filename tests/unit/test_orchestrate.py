@@ -52,7 +52,13 @@ def test_plan_runs_get_then_plan_with_region_and_var_file(
     config = stack_root / "config" / REGION / "render-test"
     assert [c["argv"] for c in calls] == [
         ["get"],
-        ["plan", "-input=false", "-var", f"region={REGION}", f"-var-file={config}/variables.tfvars"],
+        [
+            "plan",
+            "-input=false",
+            "-var",
+            f"region={REGION}",
+            f"-var-file={config}/variables.tfvars",
+        ],
     ]
     assert {c["cwd"] for c in calls} == {str(work)}
     assert {c["TF_IN_AUTOMATION"] for c in calls} == {"1"}
@@ -117,7 +123,12 @@ def test_terraform_exit_code_and_output_pass_through(
 ) -> None:
     env = {**os.environ, "FAKE_TERRAFORM_EXIT": "3"}
     done = subprocess.run(
-        [sys.executable, "-m", "pipelinelib", *orchestrate_args(stack_root, "init", "render-test", REGION)],
+        [
+            sys.executable,
+            "-m",
+            "pipelinelib",
+            *orchestrate_args(stack_root, "init", "render-test", REGION),
+        ],
         capture_output=True,
         text=True,
         env=env,
@@ -320,7 +331,9 @@ def test_docker_dry_run_uses_the_callers_uid(
     run_cli: CliRunner, stack_root: Path, fake_terraform: FakeTerraform
 ) -> None:
     done = run_cli(
-        orchestrate_args(stack_root, "plan", "render-test", REGION, "--runner", "docker", "--dry-run")
+        orchestrate_args(
+            stack_root, "plan", "render-test", REGION, "--runner", "docker", "--dry-run"
+        )
     )
     assert done.exit_code == 0, done.stderr
     assert f"--user {os.getuid()}:{os.getgid()}" in done.stdout
@@ -343,7 +356,11 @@ def test_docker_dry_run_uses_the_callers_uid(
         (["plan", ".work", REGION], 2, "invalid stack name"),
         (["plan", "modules", REGION], 2, "'modules' is the module folder"),
         (["plan", "render-test", "../ap-southeast-2"], 2, "invalid region"),
-        (["apply", "render-live", REGION], 2, "render-live is a live stack: apply needs --confirm-live"),
+        (
+            ["apply", "render-live", REGION],
+            2,
+            "render-live is a live stack: apply needs --confirm-live",
+        ),
         (["destroy", "render-live", REGION], 2, "needs --confirm-live"),
         (["apply", "render-live", REGION, "--dry-run"], 2, "needs --confirm-live"),
         (["apply", "render-live", REGION, "--runner", "docker"], 2, "needs --confirm-live"),
@@ -510,10 +527,15 @@ def test_terraform_binary_must_exist(
 
 
 def test_terraform_found_on_path(
-    run_cli: CliRunner, stack_root: Path, fake_terraform: FakeTerraform, monkeypatch: pytest.MonkeyPatch
+    run_cli: CliRunner,
+    stack_root: Path,
+    fake_terraform: FakeTerraform,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv("PIPELINELIB_TERRAFORM")
-    monkeypatch.setenv("PATH", f"{fake_terraform.path.parent}:{Path(sys.executable).parent}:/usr/bin:/bin")
+    monkeypatch.setenv(
+        "PATH", f"{fake_terraform.path.parent}:{Path(sys.executable).parent}:/usr/bin:/bin"
+    )
     done = run_cli(orchestrate_args(stack_root, "init", "render-test", REGION))
     assert done.exit_code == 0, done.stderr
     assert fake_terraform.calls()[0]["argv"] == ["init", "-input=false"]
