@@ -11,8 +11,8 @@
 from __future__ import annotations
 
 import os
-import statistics
 import shutil
+import statistics
 import sys
 import tempfile
 from pathlib import Path
