@@ -17,7 +17,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CliRunner
 from tests.fixtures.terraform_stacks import REPO_TERRAFORM, snapshot
 
 pytestmark = [pytest.mark.terraform, pytest.mark.slow]
@@ -286,9 +285,29 @@ def test_orchestrate_plan_apply_output_end_to_end(
 
 
 def test_orchestrate_passes_terraform_failure_through(
-    run_cli: CliRunner, stack_root: Path, real_terraform: Callable[[], dict[str, str]]
+    stack_root: Path, real_terraform: Callable[[], dict[str, str]]
 ) -> None:
-    # plan before init: terraform itself refuses, its exit code becomes ours
-    done = run_cli(["orchestrate", "plan", "render-test", REGION, "--root", str(stack_root)])
-    assert done.exit_code == 1
-    assert "terraform plan of render-test failed with exit code 1" in done.stderr
+    # plan before init: terraform itself refuses, and its exit code becomes ours
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pipelinelib",
+            "orchestrate",
+            "plan",
+            "render-test",
+            REGION,
+            "--root",
+            str(stack_root),
+        ],
+        env={**os.environ, **real_terraform()},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert "Backend initialization required" in done.stderr
+    assert done.stderr.splitlines()[-1] == (
+        "error: terraform plan of render-test failed with exit code 1"
+    )
