@@ -45,6 +45,7 @@ from pipelinelib.errors import (
     TerraformError,
 )
 from pipelinelib.formats import tfvars
+from pipelinelib.model import validate_service_name
 
 COMMANDS = ("init", "plan", "apply", "destroy", "plan-destroy", "output", "validate")
 RUNNERS = ("native", "docker")
@@ -97,6 +98,8 @@ _IDENTIFIER_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 # variables.tfvars, where no shell ever sees it.
 _UNSAFE_VAR_CHARS = set("'\"`$\\;&|<>(){}[]*?!#~ \t\r\n\x00")
 _MANAGED_VARIABLES = frozenset({"region", "service_builds"})
+_TAG_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")  # a docker image tag
+_DOCKER_UNSAFE = set(":,")  # `-v SRC:DST:ro` cannot carry these in SRC
 
 Output = Callable[[str], None]
 
@@ -172,6 +175,30 @@ class Orchestration:
 
 
 # --- planning ------------------------------------------------------------------------------
+
+
+def validate_request(
+    command: str, stack: str, *, runner: str = "native", confirm_live: bool = False
+) -> None:
+    """The checks that need no file: command, runner, live confirmation. Cheap; call it first."""
+    if command not in COMMANDS:
+        raise InvalidInputError(
+            f"unknown command {command!r}: choose one of {', '.join(COMMANDS)}", command=command
+        )
+    if runner not in RUNNERS:
+        raise InvalidInputError(f"unknown runner {runner!r}: choose native or docker")
+    is_live = fnmatch.fnmatchcase(stack, LIVE_PATTERN)
+    if is_live and command in GUARDED_COMMANDS and not confirm_live:
+        raise ConfirmationRequiredError(
+            f"{stack} is a live stack: {command} needs --confirm-live", stack=stack
+        )
+
+
+def _build_tag(service: str, build: object) -> str:
+    tag = str(build)
+    if not _TAG_RE.fullmatch(tag):
+        raise InvalidInputError(f"build of {service} must be an image tag, not {tag!r}")
+    return tag
 
 
 def validate_stack_name(name: str) -> str:
@@ -412,6 +439,11 @@ def _docker_argv(stack: Stack, tf_args: list[str], user: str, home: Path) -> lis
         "-v",
         f"{stack.tf_config}:/src/{TF_CONFIG}:ro",
     ]
+    for mount in (stack.work_dir, stack.modules_dir, stack.config_dir):
+        if _DOCKER_UNSAFE & set(str(mount)):
+            raise InvalidInputError(
+                f"{mount}: docker -v cannot mount a path containing ':' or ','; use --runner native"
+            )
     aws_dir = home / ".aws"
     if aws_dir.is_dir():
         argv += ["-v", f"{aws_dir}:{_CONTAINER_HOME}/.aws:ro"]
@@ -446,17 +478,7 @@ def plan_orchestration(
     ``terraform`` is the configured binary (``Settings.terraform``); PATH is searched when it is
     None. In a dry run a missing binary prints as ``terraform`` rather than failing.
     """
-    if command not in COMMANDS:
-        raise InvalidInputError(
-            f"unknown command {command!r}: choose one of {', '.join(COMMANDS)}", command=command
-        )
-    if runner not in RUNNERS:
-        raise InvalidInputError(f"unknown runner {runner!r}: choose native or docker")
-    is_live = fnmatch.fnmatchcase(stack, LIVE_PATTERN)
-    if is_live and command in GUARDED_COMMANDS and not confirm_live:
-        raise ConfirmationRequiredError(
-            f"{stack} is a live stack: {command} needs --confirm-live", stack=stack
-        )
+    validate_request(command, stack, runner=runner, confirm_live=confirm_live)
     extra = check_extra_args(extra_args)
     if runner == "docker" and any(a.lstrip("-").startswith("var-file") for a in extra):
         raise InvalidInputError(
@@ -470,7 +492,7 @@ def plan_orchestration(
     generated: dict[str, str] = {}
     builds: dict[str, str] | None = None
     if service_builds is not None:
-        builds = {str(k): str(v) for k, v in service_builds.items()}
+        builds = {validate_service_name(k): _build_tag(k, v) for k, v in service_builds.items()}
         generated[BUILDS_FILE] = tfvars.render_tfvars_json(builds)
 
     env = {"TF_IN_AUTOMATION": "1", "TF_INPUT": "0"}

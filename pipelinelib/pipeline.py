@@ -15,7 +15,12 @@ from pipelinelib.errors import ArtifactFormatError, InvalidInputError, NotFoundE
 from pipelinelib.formats import groovy
 from pipelinelib.formats import manifest as manifest_json
 from pipelinelib.model import Manifest, ServiceBuild, validate_service_name
-from pipelinelib.orchestrate import Orchestration, execute, plan_orchestration
+from pipelinelib.orchestrate import (
+    Orchestration,
+    execute,
+    plan_orchestration,
+    validate_request,
+)
 from pipelinelib.store import ManifestStore
 
 
@@ -152,6 +157,7 @@ def orchestrate(
     Everything is validated (names, folders, live confirmation, imported files) before any
     process starts; the returned :class:`Orchestration` lists what ran (or would run).
     """
+    validate_request(command, stack, runner=runner, confirm_live=confirm_live)
     builds = import_service_builds(import_dir) if import_dir is not None else None
     planned = plan_orchestration(
         command,

@@ -632,3 +632,36 @@ def test_orchestrate_dry_run_loads_no_heavy_library(stack_root: Path) -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stderr.strip() == ""
+
+
+def test_library_validates_builds_it_is_given(stack_root: Path) -> None:
+    for builds in ({"service1": "9 0"}, {"service1": "$(x)"}, {"../x": "1"}, {"s": ""}):
+        with pytest.raises(InvalidInputError):
+            orchestrate.plan_orchestration(
+                "plan", "render-test", REGION, root=stack_root, service_builds=builds
+            )
+
+
+def test_unknown_command_is_refused_before_the_import_dir_is_read(
+    run_cli: CliRunner, stack_root: Path, fake_terraform: FakeTerraform, tmp_path: Path
+) -> None:
+    done = run_cli(
+        orchestrate_args(
+            stack_root, "deploy", "render-test", REGION, "--import-dir", str(tmp_path / "none")
+        )
+    )
+    assert done.exit_code == 2 and "unknown command 'deploy'" in done.stderr
+    live = run_cli(
+        orchestrate_args(
+            stack_root, "apply", "render-live", REGION, "--import-dir", str(tmp_path / "none")
+        )
+    )
+    assert live.exit_code == 2 and "--confirm-live" in live.stderr
+    assert fake_terraform.calls() == []
+
+
+def test_docker_refuses_paths_it_cannot_mount(stack_root: Path, tmp_path: Path) -> None:
+    odd = tmp_path / "a:b"
+    stack_root.rename(odd)
+    with pytest.raises(InvalidInputError, match="cannot mount"):
+        orchestrate.plan_orchestration("plan", "render-test", REGION, root=odd, runner="docker")
