@@ -24,6 +24,7 @@ from pipelinelib.config import (
     ENV_DB,
     ENV_JOB,
     ENV_SERVER,
+    ENV_TERRAFORM,
     ENV_TOKEN,
     ENV_URL,
 )
@@ -276,6 +277,91 @@ def set_display_name_cmd(
     raise InvalidInputError(
         "setting the name in Jenkins is not available in this release; use --print"
     )
+
+
+@cli.command(
+    "orchestrate",
+    context_settings={"ignore_unknown_options": False, "allow_interspersed_args": True},
+)
+@click.argument("command", metavar="CMD")
+@click.argument("stack")
+@click.argument("region", required=False)
+@click.argument("tf_args", nargs=-1, metavar="[-- TF_ARGS...]")
+@click.option(
+    "--root",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("terraform"),
+    show_default=True,
+    help="Orchestration root holding config/ and src/.",
+)
+@click.option(
+    "--import-dir",
+    type=click.Path(path_type=Path),
+    help="Directory of imported *.env.groovy files; their builds become service_builds.",
+)
+@click.option(
+    "--runner",
+    type=click.Choice(["native", "docker"]),
+    default="native",
+    show_default=True,
+    help="Run terraform directly, or in the pinned hashicorp/terraform image.",
+)
+@click.option("--dry-run", is_flag=True, help="Print the exact commands; run and write nothing.")
+@click.option("--confirm-live", is_flag=True, help="Allow apply/destroy of a *-live stack.")
+@click.option(
+    "--terraform",
+    "terraform_bin",
+    envvar=ENV_TERRAFORM,
+    show_envvar=True,
+    help="Terraform binary [default: terraform on PATH].",
+)
+def orchestrate_cmd(
+    command: str,
+    stack: str,
+    region: str | None,
+    tf_args: tuple[str, ...],
+    root: Path,
+    import_dir: Path | None,
+    runner: str,
+    dry_run: bool,
+    confirm_live: bool,
+    terraform_bin: str | None,
+) -> None:
+    """Run terraform CMD on STACK with the conventions of the orchestration root.
+
+    CMD is init, plan, apply, destroy, plan-destroy, output or validate. The stack's files
+    (src/STACK) and config (config/REGION/STACK/tf-config.tf and variables.tfvars) are
+    assembled in ROOT/.work/REGION/STACK; the sources are never written. Arguments after
+    `--` go to terraform unchanged, each as its own argument. Terraform's output and exit code
+    pass through.
+
+    \b
+    Example (a deploy job):
+      pipelinelib orchestrate init appcluster-test ap-southeast-2
+      pipelinelib orchestrate apply appcluster-test ap-southeast-2 --import-dir import
+      pipelinelib orchestrate apply appcluster-live ap-southeast-2 --import-dir import --confirm-live
+      pipelinelib orchestrate output appcluster-test ap-southeast-2 -- -json
+    """
+    from pipelinelib import pipeline
+
+    if region is not None and region.startswith("-"):  # `STACK -- -json`: no region given
+        tf_args = (region, *tf_args)
+        region = None
+    planned = pipeline.orchestrate(
+        command,
+        stack,
+        region,
+        root=root,
+        import_dir=import_dir,
+        runner=runner,
+        extra_args=tf_args,
+        confirm_live=confirm_live,
+        dry_run=dry_run,
+        terraform=terraform_bin,
+    )
+    if dry_run:
+        for line in planned.describe():
+            _print(line)
 
 
 @cli.command("demo")

@@ -5,16 +5,22 @@ Each function takes plain values and a store, and returns models; nothing here p
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 import attrs
 
 from pipelinelib import files, git
-from pipelinelib.errors import ArtifactFormatError, InvalidInputError
+from pipelinelib.errors import ArtifactFormatError, InvalidInputError, NotFoundError
 from pipelinelib.formats import groovy
 from pipelinelib.formats import manifest as manifest_json
 from pipelinelib.model import Manifest, ServiceBuild, validate_service_name
+from pipelinelib.orchestrate import (
+    Orchestration,
+    execute,
+    plan_orchestration,
+    validate_request,
+)
 from pipelinelib.store import ManifestStore
 
 
@@ -117,3 +123,54 @@ def service_builds(variables: Mapping[str, str]) -> dict[str, str]:
             raise ArtifactFormatError(f"{key} must be a build number, not {value!r}")
         builds[name] = value
     return builds
+
+
+def import_service_builds(import_dir: Path) -> dict[str, str]:
+    """``{service: build}`` from every ``*.env.groovy`` an import step left in ``import_dir``."""
+    if not import_dir.is_dir():
+        raise NotFoundError(f"import directory {str(import_dir)!r} does not exist")
+    paths = sorted(import_dir.glob("*.env.groovy"))
+    if not paths:
+        raise InvalidInputError(f"no *.env.groovy files in {str(import_dir)!r}")
+    builds = service_builds(load_env(paths))
+    if not builds:
+        raise ArtifactFormatError(f"no <SERVICE>_BUILD variables in the files of {import_dir}")
+    return builds
+
+
+def orchestrate(
+    command: str,
+    stack: str,
+    region: str | None = None,
+    *,
+    root: Path,
+    import_dir: Path | None = None,
+    runner: str = "native",
+    extra_args: Sequence[str] = (),
+    confirm_live: bool = False,
+    dry_run: bool = False,
+    terraform: str | None = None,
+    output: Callable[[str], None] | None = None,
+) -> Orchestration:
+    """Deploy a stack: the imported builds become ``service_builds``; terraform runs unless dry.
+
+    Everything is validated (names, folders, live confirmation, imported files) before any
+    process starts; the returned :class:`Orchestration` lists what ran (or would run).
+    """
+    validate_request(command, stack, runner=runner, confirm_live=confirm_live)
+    builds = import_service_builds(import_dir) if import_dir is not None else None
+    planned = plan_orchestration(
+        command,
+        stack,
+        region,
+        root=root,
+        service_builds=builds,
+        runner=runner,
+        extra_args=extra_args,
+        confirm_live=confirm_live,
+        terraform=terraform,
+        dry_run=dry_run,
+    )
+    if not dry_run:
+        execute(planned, output=output)
+    return planned
