@@ -71,9 +71,12 @@ class MemoryStore:
         newest: dict[str, Manifest] = {}
         for manifest in self.builds.values():
             env = manifest.environment
-            if env and manifest.is_successful:
-                if env not in newest or newest[env].number < manifest.number:
-                    newest[env] = manifest
+            if (
+                env
+                and manifest.is_successful
+                and (env not in newest or newest[env].number < manifest.number)
+            ):
+                newest[env] = manifest
         return newest
 
     def history(self, environment: str, *, limit: int = 100) -> list[Manifest]:
