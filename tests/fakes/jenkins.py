@@ -121,8 +121,20 @@ _JOB_PREFIX = re.compile(r"^/((?:job/[^/]+/)+)(.*)$")
 
 
 def artifact_bytes(job: str, number: int, path: str, size: int) -> bytes:
+    return b"".join(iter_artifact_bytes(job, number, path, size))
+
+
+def iter_artifact_bytes(
+    job: str, number: int, path: str, size: int, chunk: int = 64 * 1024
+) -> Iterator[bytes]:
+    """Deterministic content, produced in chunks so the server itself stays small in memory."""
     seed = hashlib.sha256(f"{job}#{number}/{path}".encode()).digest()
-    return (seed * (size // len(seed) + 1))[:size]
+    block = seed * (chunk // len(seed))
+    sent = 0
+    while sent < size:
+        piece = block[: min(chunk, size - sent)]
+        sent += len(piece)
+        yield piece
 
 
 @attrs.define
@@ -211,8 +223,12 @@ def _handler(state: FakeJenkins) -> type[BaseHTTPRequestHandler]:
                 if rel not in fake.artifacts.get(build["number"], []):
                     self._not_found()
                     return
-                body = artifact_bytes(job, build["number"], rel, fake.artifact_size)
-                self._send(200, body, "application/octet-stream")
+                self.send_response(200)
+                self.send_header("Content-Type", "application/octet-stream")
+                self.send_header("Content-Length", str(fake.artifact_size))
+                self.end_headers()
+                for piece in iter_artifact_bytes(job, build["number"], rel, fake.artifact_size):
+                    self.wfile.write(piece)
             else:
                 self._not_found()
 
@@ -272,3 +288,11 @@ def serve_jenkins(state: FakeJenkins) -> Iterator[FakeJenkins]:
         server.shutdown()
         server.server_close()
         thread.join(5)
+
+
+def job_path_of(job: str) -> str:
+    """``team/svc`` -> ``job/team/job/svc/`` (plain segments; the tests use quotable names only
+    where they say so)."""
+    from urllib.parse import quote
+
+    return "".join(f"job/{quote(seg, safe='')}/" for seg in job.split("/"))
