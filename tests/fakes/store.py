@@ -15,6 +15,7 @@ class MemoryStore:
         self.builds: dict[tuple[str, int], Manifest] = {}
         self.calls: list[tuple[str, tuple[object, ...]]] = []
         self.closed = False
+        self.opened: list[tuple[str | None, str | None, str]] = []  # set by CLI test fixtures
         for manifest in manifests or []:
             self.publish(manifest)
         self.calls.clear()
