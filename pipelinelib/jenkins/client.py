@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 
 BUILD_FIELDS = "number,result,displayName,building,timestamp,url"
 ARTIFACT_TREE = "number,result,artifacts[displayPath,fileName,relativePath]"
-CHUNK_SIZE = 64 * 1024
+CHUNK_SIZE = 256 * 1024
 
 #: Statuses worth another try. A 500 is retried only on reads (GET is idempotent; Jenkins answers
 #: 500 under load or while a build record is being written); writes only on gateway errors.

@@ -234,7 +234,11 @@ def _open_parents(target_fd: int, segments: Sequence[str], target: Path) -> int:
 def write_below(
     target_fd: int, target: Path, destination: Sequence[str], chunks: Iterable[bytes]
 ) -> tuple[int, str]:
-    """Write chunks to target/destination via a temporary file and a rename. Returns size, MD5."""
+    """Write chunks to target/destination via a temporary file and a rename. Returns size, MD5.
+
+    No fsync: the rename already keeps readers from seeing half a file, and a workspace copy
+    lost in a machine crash is copied again by the rerun (the plugin does not sync either).
+    """
     dir_fd = _open_parents(target_fd, destination[:-1], target)
     name = destination[-1]
     shown = target.joinpath(*destination)
@@ -261,8 +265,6 @@ def write_below(
                     handle.write(chunk)
                     digest.update(chunk)
                     size += len(chunk)
-                handle.flush()
-                os.fsync(handle.fileno())
             os.rename(tmp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
         except BaseException:
             with contextlib.suppress(OSError):
