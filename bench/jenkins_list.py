@@ -62,7 +62,7 @@ def _builds() -> list[dict[str, object]]:
 
 
 def _requests_seen(base: str) -> int:
-    with urllib.request.urlopen(base + "__requests") as answer:  # noqa: S310 - loopback
+    with urllib.request.urlopen(base + "__requests") as answer:
         return int(json.load(answer)["requests"])
 
 
@@ -117,14 +117,14 @@ def main() -> None:
             f"{ours * 1000:.1f} ms, {ours_requests} request(s) vs naive {naive * 1000:.1f} ms, "
             f"{naive_requests} requests -> {naive / ours:.1f}x faster"
         )
-        for name, count, size in COPY_CASES:
+        for name, count, _size in COPY_CASES:
             paths = [f"a{i:03d}.bin" for i in range(count)]
             with tempfile.TemporaryDirectory() as tmp:
                 before = _requests_seen(base)
                 copy_artifacts(client, job=name, selector=Selector("number", 1), target=Path(tmp))
                 ours_requests = _requests_seen(base) - before
 
-                def ours_copy(tmp: str = tmp) -> None:
+                def ours_copy(tmp: str = tmp, name: str = name) -> None:
                     copy_artifacts(
                         client, job=name, selector=Selector("number", 1), target=Path(tmp)
                     )
