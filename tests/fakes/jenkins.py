@@ -142,6 +142,7 @@ class FakeJob:
     builds: list[dict[str, Any]]  # newest first, as run() makes them
     artifacts: dict[int, list[str]] = attrs.Factory(dict)
     artifact_size: int = 1024
+    cut_after: int | None = None  # close the connection after this many bytes of an artifact
 
 
 @attrs.define
@@ -231,8 +232,14 @@ def _handler(state: FakeJenkins) -> type[BaseHTTPRequestHandler]:
                 self.send_header("Content-Type", "application/octet-stream")
                 self.send_header("Content-Length", str(fake.artifact_size))
                 self.end_headers()
+                sent = 0
                 for piece in iter_artifact_bytes(job, build["number"], rel, fake.artifact_size):
+                    if fake.cut_after is not None and sent + len(piece) > fake.cut_after:
+                        self.wfile.write(piece[: fake.cut_after - sent])
+                        self.close_connection = True
+                        return
                     self.wfile.write(piece)
+                    sent += len(piece)
             else:
                 self._not_found()
 

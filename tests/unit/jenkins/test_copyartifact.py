@@ -16,6 +16,7 @@ from responses import matchers
 from pipelinelib.errors import (
     FileAccessError,
     InvalidInputError,
+    JenkinsError,
     NotFoundError,
     UnsafeArtifactPathError,
 )
@@ -415,3 +416,17 @@ def test_downloads_are_streamed_in_constant_memory(tmp_path: Path) -> None:
     assert result.files[0].size == size
     assert (tmp_path / "big.bin").read_bytes() == fj.artifact_bytes("svc", 1, "big.bin", size)
     assert peak < size / 8, f"peak {peak} bytes for an {size} byte artifact"
+
+
+def test_a_download_cut_short_leaves_no_file_behind(tmp_path: Path) -> None:
+    size = 1024 * 1024
+    job = FakeJob([fj.run("svc", 1)], {1: ["big.bin"]}, artifact_size=size, cut_after=300_000)
+    target = tmp_path / "t"
+    target.mkdir()
+    (target / "big.bin").write_bytes(b"previous copy")
+    with fj.serve_jenkins(FakeJenkins(jobs={"svc": job})) as state:
+        client = JenkinsClient(state.base_url, retry=RetryPolicy(attempts=1))
+        with pytest.raises(JenkinsError, match="failed after it started"):
+            copy_artifacts(client, job="svc", selector=Selector("number", 1), target=target)
+    assert os.listdir(target) == ["big.bin"]  # no temporary file left
+    assert (target / "big.bin").read_bytes() == b"previous copy"  # the old file untouched
