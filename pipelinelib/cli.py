@@ -22,6 +22,8 @@ from pipelinelib.config import (
     DEFAULT_DB,
     ENV_BUILD,
     ENV_DB,
+    ENV_JENKINS_URL,
+    ENV_JENKINS_USER,
     ENV_JOB,
     ENV_SERVER,
     ENV_TERRAFORM,
@@ -31,6 +33,7 @@ from pipelinelib.config import (
 from pipelinelib.errors import InvalidInputError, PipelinelibError, StoreUnavailableError
 
 if TYPE_CHECKING:
+    from pipelinelib.jenkins.client import JenkinsClient
     from pipelinelib.store import ManifestStore
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -93,6 +96,55 @@ def store_options(f: F) -> F:
         help="SQLAlchemy URL of the local store (used when no --server is given).",
     )(f)
     return f
+
+
+def jenkins_options(f: F) -> F:
+    f = click.option(
+        "--jenkins-url",
+        envvar=ENV_JENKINS_URL,
+        show_envvar=True,
+        help="Jenkins base URL. The API token is read from JENKINS_API_TOKEN only.",
+    )(f)
+    f = click.option(
+        "--jenkins-user",
+        envvar=ENV_JENKINS_USER,
+        show_envvar=True,
+        help="Jenkins user for Basic auth (with JENKINS_API_TOKEN).",
+    )(f)
+    f = click.option(
+        "--timeout",
+        "jenkins_timeout",
+        type=click.FloatRange(min=0.1, max=3600),
+        default=30.0,
+        show_default=True,
+        help="Seconds Jenkins may take to connect and to answer, per request.",
+    )(f)
+    return f
+
+
+def _jenkins_client(url: str | None, user: str | None, timeout: float) -> JenkinsClient:
+    """The client from the flags, the token from the environment (never a flag: ps shows flags)."""
+    from pipelinelib.config import Settings
+    from pipelinelib.jenkins.client import JenkinsClient
+
+    settings = Settings(
+        jenkins_url=url, jenkins_user=user, jenkins_token=Settings.from_env().jenkins_token
+    )
+    return JenkinsClient.from_settings(
+        settings, connect_timeout=min(10.0, timeout), read_timeout=timeout
+    )
+
+
+def _store_configured(server: str | None) -> bool:
+    """A store counts as configured when --server or an explicit --db/PIPELINELIB_DB is given."""
+    if server:
+        return True
+    source = click.get_current_context().get_parameter_source("db")
+    return source not in (None, click.core.ParameterSource.DEFAULT)
+
+
+def _notice(text: str) -> None:
+    click.echo(f"notice: {text}", err=True)
 
 
 @contextmanager
@@ -258,25 +310,221 @@ def load_env_cmd(files: tuple[Path, ...], fmt: str) -> None:
 @build_option
 @click.option("--name", help="Display name [default: the trimmed git commit message].")
 @click.option("--print", "print_only", is_flag=True, help="Only print the name; change nothing.")
+@store_options
+@jenkins_options
 def set_display_name_cmd(
-    job: str | None, build: str | None, name: str | None, print_only: bool
+    job: str | None,
+    build: str | None,
+    name: str | None,
+    print_only: bool,
+    server: str | None,
+    token: str | None,
+    db: str,
+    jenkins_url: str | None,
+    jenkins_user: str | None,
+    jenkins_timeout: float,
 ) -> None:
     """Set the Jenkins build's display name from the git commit message.
 
+    Posts the build's configSubmit form (with the crumb), keeping its description, then records
+    the name in the store when one is configured (--server, or an explicit --db). A build the
+    store does not know yet is only a notice: publish-artifact records the name later.
+
     \b
-    Example:
+    Example (first step of a service build; JOB_NAME and BUILD_NUMBER are set by Jenkins):
+      export JENKINS_USER=ci JENKINS_API_TOKEN=...
+      pipelinelib set-display-name
+    \b
+    Example (only print what the name would be):
       pipelinelib set-display-name --print
     """
-    from pipelinelib import git
+    from pipelinelib import git, pipeline
 
     display_name = name if name is not None else git.head_message()
     display_name = display_name.strip()
     if print_only:
         _print(display_name)
         return
-    raise InvalidInputError(
-        "setting the name in Jenkins is not available in this release; use --print"
-    )
+    if job is None:
+        raise InvalidInputError(f"no job name: pass --job or set {ENV_JOB}")
+    if build is None:
+        raise InvalidInputError(f"no build number: pass --build or set {ENV_BUILD}")
+    with _jenkins_client(jenkins_url, jenkins_user, jenkins_timeout) as jenkins:
+        if _store_configured(server):
+            with open_store(server, token, db) as store:
+                result = pipeline.set_display_name(
+                    jenkins, job=job, build=build, name=display_name, store=store
+                )
+        else:
+            result = pipeline.set_display_name(jenkins, job=job, build=build, name=display_name)
+    click.echo(f"display name of {result.job} #{result.number} set in Jenkins")
+    if result.recorded:
+        click.echo("recorded in the store")
+    elif result.recorded is False:
+        _notice(
+            f"{result.job} #{result.number} is not in the store yet; "
+            "publish-artifact records the name with the build"
+        )
+
+
+@cli.command("list-builds")
+@click.option("--job", required=True, help="Jenkins job full name (folders allowed).")
+@click.option(
+    "--limit", type=click.IntRange(1, 1000), default=100, show_default=True, help="At most N."
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["choices", "json"]),
+    default="choices",
+    show_default=True,
+    help="choices: one NUMBER-SUBJECT per line; json: the builds as JSON.",
+)
+@click.option(
+    "--source",
+    type=click.Choice(["service", "jenkins"]),
+    default="service",
+    show_default=True,
+    help="Ask the store (service or local database) or Jenkins itself.",
+)
+@store_options
+@jenkins_options
+def list_builds_cmd(
+    job: str,
+    limit: int,
+    fmt: str,
+    source: str,
+    server: str | None,
+    token: str | None,
+    db: str,
+    jenkins_url: str | None,
+    jenkins_user: str | None,
+    jenkins_timeout: float,
+) -> None:
+    """List the newest successful builds of a job, newest first.
+
+    With --source jenkins: one request (tree=builds[...]{0,N}); more pages only when the first
+    holds fewer than N successful builds. Running builds (result null) are skipped.
+
+    \b
+    Example:
+      pipelinelib list-builds --job deploy-test --limit 20
+      pipelinelib list-builds --job team/service1-build --source jenkins --format json
+    """
+    from pipelinelib.model import validate_job_name
+
+    validate_job_name(job)
+    if source == "jenkins":
+        with _jenkins_client(jenkins_url, jenkins_user, jenkins_timeout) as jenkins:
+            builds = jenkins.successful_builds(job, limit=limit)
+        if fmt == "json":
+            _emit_json({"builds": [b.to_dict() for b in builds]})
+        else:
+            _print("".join(f"{b.choice}\n" for b in builds), nl=False)
+        return
+    with open_store(server, token, db) as store:
+        if fmt == "json":
+            manifests = store.list_builds(job, limit=limit)
+            _emit_json({"builds": [m.to_dict() for m in manifests]})
+        else:
+            choices = store.choices(job, limit=limit)
+            _print("".join(f"{c}\n" for c in choices), nl=False)
+
+
+@cli.command("copy-artifact")
+@click.option("--project", required=True, help="Jenkins job full name to copy from.")
+@click.option(
+    "--filter",
+    "includes",
+    required=True,
+    help="Comma-separated Ant patterns (**/*.groovy, output/); '' means everything.",
+)
+@click.option("--excludes", help="Comma-separated Ant patterns to leave out.")
+@click.option(
+    "--target",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Directory to copy into.",
+)
+@click.option("--flatten", is_flag=True, help="Drop the directories; keep file names only.")
+@click.option(
+    "--selector",
+    default="lastSuccessful",
+    show_default=True,
+    help="lastSuccessful, lastStable, lastCompleted, a build number or a choice '12-Fix login'.",
+)
+@click.option("--optional", is_flag=True, help="Nothing to copy is a notice, not an error.")
+@click.option(
+    "--fingerprint", is_flag=True, help="Record each file's MD5 in TARGET/fingerprints.json."
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 16),
+    default=4,
+    show_default=True,
+    help="Parallel downloads.",
+)
+@jenkins_options
+@json_option
+def copy_artifact_cmd(
+    project: str,
+    includes: str,
+    excludes: str | None,
+    target: Path,
+    flatten: bool,
+    selector: str,
+    optional: bool,
+    fingerprint: bool,
+    workers: int,
+    jenkins_url: str | None,
+    jenkins_user: str | None,
+    jenkins_timeout: float,
+    as_json: bool,
+) -> None:
+    """Copy a build's archived artifacts from Jenkins, like the Copy Artifact plugin.
+
+    One metadata request, then the matching files streamed to disk in parallel. Artifact paths
+    are untrusted: absolute paths, '..', backslashes and drive letters are refused, and no
+    symlink is followed or created.
+
+    \b
+    Example:
+      pipelinelib copy-artifact --project team/service1-build --filter 'output/*.env.groovy' \\
+        --target import --flatten --selector "$UPSTREAM_BUILD" --fingerprint
+    """
+    from pipelinelib.jenkins import copyartifact
+
+    chosen = copyartifact.parse_selector(selector)
+    with _jenkins_client(jenkins_url, jenkins_user, jenkins_timeout) as jenkins:
+        result = copyartifact.copy_artifacts(
+            jenkins,
+            job=project,
+            selector=chosen,
+            target=target,
+            includes=includes,
+            excludes=excludes,
+            flatten=flatten,
+            optional=optional,
+            fingerprint=fingerprint,
+            workers=workers,
+        )
+    if not result.files:
+        where = f"{project} #{result.number}" if result.number else f"{project} ({chosen})"
+        _notice(f"nothing copied from {where}: no build or no matching artifact (--optional)")
+    if as_json:
+        _emit_json(result.to_dict())
+        return
+    if fingerprint:
+        for line in copyartifact.iter_fingerprint_lines(result):
+            _print(line)
+    if result.files:
+        click.echo(
+            f"copied {len(result.files)} artifact(s) of {result.job} #{result.number} "
+            f"to {result.target}"
+        )
+    if result.fingerprints_file is not None:
+        click.echo(f"wrote {result.fingerprints_file}")
 
 
 @cli.command(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -14,7 +15,13 @@ from pipelinelib import files, git
 from pipelinelib.errors import ArtifactFormatError, InvalidInputError, NotFoundError
 from pipelinelib.formats import groovy
 from pipelinelib.formats import manifest as manifest_json
-from pipelinelib.model import Manifest, ServiceBuild, validate_service_name
+from pipelinelib.model import (
+    Manifest,
+    ServiceBuild,
+    validate_build_number,
+    validate_job_name,
+    validate_service_name,
+)
 from pipelinelib.orchestrate import (
     Orchestration,
     execute,
@@ -22,6 +29,9 @@ from pipelinelib.orchestrate import (
     validate_request,
 )
 from pipelinelib.store import ManifestStore
+
+if TYPE_CHECKING:
+    from pipelinelib.jenkins.client import JenkinsClient
 
 
 @attrs.frozen
@@ -174,3 +184,42 @@ def orchestrate(
     if not dry_run:
         execute(planned, output=output)
     return planned
+
+
+@attrs.frozen
+class DisplayNameResult:
+    job: str
+    number: int
+    name: str
+    recorded: bool | None  # None: no store configured; False: the store does not know the build
+
+
+def set_display_name(
+    jenkins: JenkinsClient,
+    *,
+    job: str,
+    build: int | str,
+    name: str,
+    store: ManifestStore | None = None,
+) -> DisplayNameResult:
+    """Set the Jenkins build's display name, then record it in the store when one is given.
+
+    Jenkins first: it is what people see. A build the store does not know yet (the usual case
+    when the name is set at the start of a build, before publish-artifact) is not an error:
+    publish-artifact records the same name with the manifest.
+    """
+    number = validate_build_number(build)
+    validate_job_name(job)
+    if not name.strip():
+        raise InvalidInputError(
+            "the display name is empty (Jenkins would show #NUMBER); pass --name or commit a message"
+        )
+    jenkins.set_display_name(job, number, name)
+    recorded: bool | None = None
+    if store is not None:
+        try:
+            store.set_display_name(job, number, name)
+            recorded = True
+        except NotFoundError:
+            recorded = False
+    return DisplayNameResult(job, number, name, recorded)

@@ -8,8 +8,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import click
-
 from pipelinelib.cli import cli
 
 HEADER = """# CLI reference

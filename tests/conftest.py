@@ -18,6 +18,7 @@ from pipelinelib.cli import main
 pytest_plugins = [
     "tests.fixtures.tools",
     "tests.fixtures.terraform_stacks",
+    "tests.fixtures.jenkins",
 ]
 
 TESTS = Path(__file__).parent
