@@ -518,7 +518,18 @@ def verify_images(
             image_id = _image_id(wanted.ref)
             if image_id not in ids:
                 ids.append(image_id)
-        return _describe(aws, registry_id, region, repository, ids)
+        found = _describe(aws, registry_id, region, repository, ids)
+        if found is None:
+            return None
+        # A missing tag whose recorded digest is still there: say so (the tag was moved/deleted).
+        again = [
+            {"imageDigest": w.expected_digest}
+            for w in groups[key]
+            if w.ref.tag and w.expected_digest and ("imageTag", w.ref.tag) not in found
+        ]
+        if again:
+            found.update(_describe(aws, registry_id, region, repository, again) or {})
+        return found
 
     if groups:
         _ = aws.session  # create the session before threads share it
