@@ -267,7 +267,7 @@ def test_unknown_service_is_not_found(stubbed: tuple[aws.Aws, Any]) -> None:
         describe_services(missing=("nope",)),
         {"cluster": CLUSTER, "services": ["nope"]},
     )
-    with pytest.raises(NotFoundError, match="ECS services not found .* in cluster beta: nope"):
+    with pytest.raises(NotFoundError, match=r"ECS services not found .* in cluster beta: nope"):
         aws.wait_rollout(CLUSTER, ["nope"], aws=client)
 
 
