@@ -38,7 +38,7 @@ from pipelinelib.model import DIGEST_RE, Manifest, ServiceBuild, clean_text
 
 # --- clients ---------------------------------------------------------------------------------
 
-DEFAULT_MAX_ATTEMPTS = 5  # standard retry mode: exponential backoff with jitter on throttling
+DEFAULT_MAX_ATTEMPTS = 5  # in all, the first try included; standard mode backs off with jitter
 DEFAULT_CONNECT_TIMEOUT = 5.0
 DEFAULT_READ_TIMEOUT = 30.0
 DESCRIBE_IMAGES_BATCH = 100  # DescribeImages accepts at most 100 imageIds
@@ -87,7 +87,7 @@ class Aws:
             from pipelinelib import __version__
 
             self._config = Config(
-                retries={"mode": "standard", "max_attempts": self._max_attempts},
+                retries={"mode": "standard", "total_max_attempts": self._max_attempts},
                 connect_timeout=self._connect_timeout,
                 read_timeout=self._read_timeout,
                 user_agent_extra=f"pipelinelib/{__version__}",
