@@ -124,7 +124,7 @@ def test_rejected_credentials(aws_credentials: None) -> None:
             service_error_code="ExpiredTokenException",
             service_message="The security token included in the request is expired",
         )
-        with pytest.raises(AuthenticationError, match="AWS refused the credentials .* expired"):
+        with pytest.raises(AuthenticationError, match=r"AWS refused the credentials .* expired"):
             aws.wait_rollout(CLUSTER, ["service1"], aws=client)
 
 
