@@ -755,6 +755,13 @@ class _Follow:
     finished_at: float | None = None
 
 
+def same_task_definition(a: str | None, b: str | None) -> bool:
+    """ARNs and ``family:revision`` name the same task definition when family and revision agree."""
+    if a is None or b is None:
+        return a == b
+    return a == b or a.rsplit("/", 1)[-1] == b.rsplit("/", 1)[-1]
+
+
 def _primary(service: Mapping[str, Any]) -> Mapping[str, Any] | None:
     for deployment in service.get("deployments", []) or []:
         if deployment.get("status") == "PRIMARY":
@@ -798,18 +805,19 @@ def _judge_service(follow: _Follow, service: Mapping[str, Any], first: bool) -> 
     if first and follow.deployment_id is None:
         # an expected task definition was given: follow the deployment that carries it
         for d in deployments:
-            if d.get("taskDefinition") == follow.task_definition:
+            if same_task_definition(d.get("taskDefinition"), follow.task_definition):
                 follow.deployment_id = d.get("id")
                 break
     ours = next((d for d in deployments if d.get("id") == follow.deployment_id), None)
     current = primary.get("taskDefinition")
     service_td = service.get("taskDefinition")
-    if current != follow.task_definition or (
-        service_td is not None and service_td != follow.task_definition
+    if not same_task_definition(current, follow.task_definition) or (
+        service_td is not None and not same_task_definition(service_td, follow.task_definition)
     ):
         why = (ours or {}).get("rolloutStateReason")
+        running = current if not same_task_definition(current, follow.task_definition) else None
         reason = (
-            f"the service now runs {current or service_td}, not the deployed "
+            f"the service now runs {running or service_td}, not the deployed "
             f"{follow.task_definition}"
         )
         if why:

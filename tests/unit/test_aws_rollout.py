@@ -336,3 +336,50 @@ def test_parse_duration(text: str, seconds: float) -> None:
 def test_parse_duration_refuses(text: str) -> None:
     with pytest.raises(Exception, match="duration"):
         aws.parse_duration(text)
+
+
+def test_expected_revision_as_family_revision_matches_the_arn(
+    stubbed: tuple[aws.Aws, Any],
+) -> None:
+    client, stubber = stubbed
+    answer(stubber, rolling(0, pending=2))
+    answer(stubber, service("service1", [deployment("ecs-svc/new", NEW, rollout="COMPLETED")]))
+    clock = FakeClock()
+    outcome = aws.wait_rollout(
+        CLUSTER,
+        expected_task_definitions={"service1": "service1:7"},
+        aws=client,
+        clock=clock,
+        sleep=clock.sleep,
+    )
+    assert outcome.services[0].status == aws.COMPLETED
+    assert outcome.services[0].state.deployment_id == "ecs-svc/new"
+
+
+def test_a_new_deployment_of_the_same_revision_is_followed(stubbed: tuple[aws.Aws, Any]) -> None:
+    client, stubber = stubbed
+    answer(stubber, rolling(0, pending=2))
+    # someone forced a new deployment of the same task definition: keep following that one
+    answer(stubber, service("service1", [deployment("ecs-svc/forced", NEW, running=1)]))
+    answer(stubber, service("service1", [deployment("ecs-svc/forced", NEW, rollout="COMPLETED")]))
+    clock = FakeClock()
+    outcome = aws.wait_rollout(CLUSTER, ["service1"], aws=client, clock=clock, sleep=clock.sleep)
+    assert outcome.services[0].status == aws.COMPLETED
+    assert outcome.services[0].state.deployment_id == "ecs-svc/forced"
+
+
+def test_service_task_definition_changed_under_a_primary_is_not_success(
+    stubbed: tuple[aws.Aws, Any],
+) -> None:
+    client, stubber = stubbed
+    answer(stubber, rolling(0, pending=2))
+    answer(
+        stubber,
+        service("service1", [deployment("ecs-svc/new", NEW, rollout="COMPLETED")], task_def=OLD),
+    )
+    clock = FakeClock()
+    outcome = aws.wait_rollout(
+        CLUSTER, ["service1"], aws=client, clock=clock, sleep=clock.sleep, raise_on_failure=False
+    )
+    assert outcome.services[0].status == aws.ROLLED_BACK
+    assert f"now runs {OLD}, not the deployed {NEW}" in (outcome.services[0].state.reason or "")
