@@ -214,3 +214,15 @@ def test_image_digest_resolves_a_tag(ecr: Any) -> None:
         aws.image_digest(f"{REGISTRY}/service1:91")
     with pytest.raises(NotFoundError, match="repository nope does not exist"):
         aws.image_digest(f"{REGISTRY}/nope:1")
+
+
+def test_importing_the_aws_module_loads_no_boto() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, pipelinelib.aws, pipelinelib.pipeline\n"
+        "print(','.join(m for m in ('boto3', 'botocore') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == ""
