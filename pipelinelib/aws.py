@@ -751,7 +751,8 @@ class _Follow:
     task_definition: str | None = None
     seen_events: set[str] = attrs.Factory(set)
     latest: list[RolloutEvent] = attrs.Factory(list)  # newest first
-    state: RolloutState | None = None
+    state: RolloutState | None = None  # set when the rollout ended
+    last: RolloutState | None = None  # as the latest poll saw it
     finished_at: float | None = None
 
 
@@ -943,6 +944,7 @@ def wait_rollout(
             new = [e for e in reversed(events) if e.id not in follow.seen_events]
             follow.seen_events.update(e.id for e in new)
             follow.latest = events[:LAST_EVENTS]
+            follow.last = state
             if state.is_done:
                 follow.state = state
                 follow.finished_at = now
@@ -955,12 +957,14 @@ def wait_rollout(
         remaining = timeout - (clock() - start)
         if remaining <= 0:
             for follow in pending:
-                follow.state = RolloutState(
-                    service=follow.name,
+                last = follow.last or RolloutState(
+                    follow.name, IN_PROGRESS, follow.deployment_id, follow.task_definition
+                )
+                follow.state = attrs.evolve(
+                    last,
                     status=TIMED_OUT,
-                    deployment_id=follow.deployment_id,
-                    task_definition=follow.task_definition,
-                    reason=f"not COMPLETED after {format_duration(timeout)}",
+                    reason=f"not COMPLETED after {format_duration(timeout)} (running "
+                    f"{last.running}/{last.desired}, pending {last.pending})",
                 )
                 follow.finished_at = clock()
             break

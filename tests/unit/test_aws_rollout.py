@@ -232,7 +232,7 @@ def test_timeout_names_the_service_and_its_last_events(stubbed: tuple[aws.Aws, A
         )
     assert clock.sleeps == [10.0, 10.0, 5.0]
     message = str(info.value)
-    assert "service1 TIMED_OUT: not COMPLETED after 25s" in message
+    assert "service1 TIMED_OUT: not COMPLETED after 25s (running 1/2, pending 1)" in message
     assert "unable to place a task: no capacity" in message
 
 
