@@ -383,3 +383,24 @@ def test_service_task_definition_changed_under_a_primary_is_not_success(
     )
     assert outcome.services[0].status == aws.ROLLED_BACK
     assert f"now runs {OLD}, not the deployed {NEW}" in (outcome.services[0].state.reason or "")
+
+
+def test_hostile_event_text_reaches_the_callback_as_one_printable_line(
+    stubbed: tuple[aws.Aws, Any],
+) -> None:
+    from tests.fakes.hostile import corpus
+
+    client, stubber = stubbed
+    texts = [t for t in corpus() if len(t) < 2000][:90]
+    events = [event(i + 1, text) for i, text in enumerate(texts)]
+    answer(stubber, service("service1", [deployment("ecs-svc/new", NEW, running=1)], events))
+    answer(stubber, service("service1", [deployment("ecs-svc/new", NEW, rollout="COMPLETED")]))
+    clock = FakeClock()
+    seen: list[aws.RolloutProgress] = []
+    aws.wait_rollout(
+        CLUSTER, ["service1"], aws=client, clock=clock, sleep=clock.sleep, on_progress=seen.append
+    )
+    messages = [str(e) for e in seen[0].new_events]
+    assert len(messages) == len(texts)
+    for message in messages:
+        assert message.isprintable(), repr(message)
