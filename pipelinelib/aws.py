@@ -704,6 +704,59 @@ class RolloutOutcome:
             "services": {s.service: s.to_dict() for s in self.services},
         }
 
+    @classmethod
+    def from_dict(cls, data: Any) -> RolloutOutcome:
+        """Read back what :meth:`to_dict` wrote (``wait-rollout --json``), validating every field.
+
+        ``record-deployment`` runs in another process than ``wait-rollout``: this is how it reads
+        the outcome file the deploy job saved.
+        """
+        try:
+            services = data["services"]
+            if not isinstance(services, Mapping):
+                raise TypeError("services must be an object")
+            results = []
+            for name, item in services.items():
+                state = RolloutState(
+                    service=_str(item["service"]),
+                    status=_status(item["status"]),
+                    deployment_id=_opt_str(item["deployment_id"]),
+                    task_definition=_opt_str(item["task_definition"]),
+                    running=_count(item["running"]),
+                    desired=_count(item["desired"]),
+                    pending=_count(item["pending"]),
+                    failed_tasks=_count(item["failed_tasks"]),
+                    reason=_opt_str(item["reason"]),
+                )
+                if state.service != name:
+                    raise ValueError(f"services.{name} names service {state.service!r}")
+                events = tuple(
+                    RolloutEvent(
+                        id=_str(e["id"]),
+                        created_at=(
+                            datetime.fromisoformat(_str(e["created_at"]))
+                            if e["created_at"] is not None
+                            else None
+                        ),
+                        message=_str(e["message"]),
+                    )
+                    for e in item["last_events"]
+                )
+                results.append(
+                    ServiceRollout(
+                        state=state,
+                        deployed_task_definition=_opt_str(item["deployed_task_definition"]),
+                        last_events=events,
+                        elapsed=float(item["elapsed_seconds"]),
+                    )
+                )
+            outcome = cls(_str(data["cluster"]), tuple(results), float(data["elapsed_seconds"]))
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise InvalidInputError(f"not a wait-rollout outcome: {exc!s}") from exc
+        if data.get("successful") is not None and data["successful"] != outcome.is_successful:
+            raise InvalidInputError("not a wait-rollout outcome: 'successful' contradicts it")
+        return outcome
+
     def raise_for_failure(self) -> None:
         failures = self.failures
         if not failures:
@@ -716,6 +769,31 @@ class RolloutOutcome:
             f"rollout on cluster {self.cluster} did not complete: " + "; ".join(parts),
             outcome=self,
         )
+
+
+_STATUSES = (IN_PROGRESS, COMPLETED, FAILED, ROLLED_BACK, TIMED_OUT, UNCHANGED)
+
+
+def _str(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string, not {type(value).__name__}")
+    return clean_text(value)
+
+
+def _opt_str(value: Any) -> str | None:
+    return None if value is None else _str(value)
+
+
+def _count(value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise TypeError(f"expected a count, not {value!r}")
+    return value
+
+
+def _status(value: Any) -> str:
+    if value not in _STATUSES:
+        raise ValueError(f"unknown rollout status {value!r}")
+    return str(value)
 
 
 def _int(value: Any) -> int:

@@ -404,3 +404,49 @@ def test_hostile_event_text_reaches_the_callback_as_one_printable_line(
     assert len(messages) == len(texts)
     for message in messages:
         assert message.isprintable(), repr(message)
+
+
+def test_outcome_round_trips_through_json_for_record_deployment(
+    stubbed: tuple[aws.Aws, Any],
+) -> None:
+    import json
+
+    client, stubber = stubbed
+    answer(stubber, rolling(0, pending=2, events=[event(1, "started 2 tasks")]))
+    answer(
+        stubber,
+        service(
+            "service1",
+            [deployment("ecs-svc/back", OLD, rollout="COMPLETED")],
+            [event(1, "started 2 tasks"), event(2, "rolling back")],
+        ),
+    )
+    clock = FakeClock()
+    outcome = aws.wait_rollout(
+        CLUSTER, ["service1"], aws=client, clock=clock, sleep=clock.sleep, raise_on_failure=False
+    )
+    text = json.dumps(outcome.to_dict())
+    again = aws.RolloutOutcome.from_dict(json.loads(text))
+    assert again == outcome
+    assert not again.is_successful and again.services[0].status == aws.ROLLED_BACK
+
+
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        lambda d: d.pop("cluster"),
+        lambda d: d["services"]["service1"].update(status="FINE"),
+        lambda d: d["services"]["service1"].update(running=-1),
+        lambda d: d["services"]["service1"].update(service="other"),
+        lambda d: d.update(successful=True),
+        lambda d: d["services"]["service1"]["last_events"].append({"id": 1}),
+    ],
+)
+def test_outcome_from_dict_refuses_what_wait_rollout_never_wrote(mutate: Any) -> None:
+    from pipelinelib.errors import InvalidInputError
+
+    state = aws.RolloutState("service1", aws.FAILED, "ecs-svc/1", NEW, 0, 2, 0, 3, "boom")
+    data = aws.RolloutOutcome(CLUSTER, (aws.ServiceRollout(state, NEW, (), 1.0),), 1.0).to_dict()
+    mutate(data)
+    with pytest.raises(InvalidInputError, match="not a wait-rollout outcome"):
+        aws.RolloutOutcome.from_dict(data)
