@@ -918,6 +918,10 @@ def _judge_service(follow: _Follow, service: Mapping[str, Any], first: bool) -> 
     return _state(follow, service, IN_PROGRESS, primary)
 
 
+def _is_rolling_update(service: Mapping[str, Any]) -> bool:
+    return bool((service.get("deploymentController") or {}).get("type", "ECS") == "ECS")
+
+
 def _describe_services(
     aws: Aws, cluster: str, names: Sequence[str]
 ) -> dict[str, Mapping[str, Any]]:
@@ -993,8 +997,22 @@ def wait_rollout(
     while True:
         described = _describe_services(aws, cluster, [n for n, f in follows.items() if not f.state])
         now = clock()
+        external = sorted(n for n, s in described.items() if not _is_rolling_update(s))
+        if external and named:
+            raise InvalidInputError(
+                f"ECS services {', '.join(external)} in cluster {cluster} are not deployed by the "
+                "ECS rolling-update controller (CODE_DEPLOY or EXTERNAL): wait-rollout cannot "
+                "follow them",
+                services=external,
+            )
         for name, service in described.items():
             follow = follows[name]
+            if name in external:  # listed, not named: nothing this command can follow
+                follow.state = follow.last = RolloutState(
+                    name, UNCHANGED, None, service.get("taskDefinition"), reason="not ECS-deployed"
+                )
+                follow.finished_at = now
+                continue
             state = _judge_service(follow, service, first)
             if (
                 first

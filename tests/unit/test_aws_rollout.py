@@ -450,3 +450,32 @@ def test_outcome_from_dict_refuses_what_wait_rollout_never_wrote(mutate: Any) ->
     mutate(data)
     with pytest.raises(InvalidInputError, match="not a wait-rollout outcome"):
         aws.RolloutOutcome.from_dict(data)
+
+
+def test_blue_green_services_are_refused_not_waited_for(stubbed: tuple[aws.Aws, Any]) -> None:
+    from pipelinelib.errors import InvalidInputError
+
+    client, stubber = stubbed
+    blue_green = service("service1", [deployment("ecs-svc/new", NEW)])
+    blue_green["deploymentController"] = {"type": "CODE_DEPLOY"}
+    answer(stubber, blue_green)
+    with pytest.raises(
+        InvalidInputError, match="not deployed by the ECS rolling-update controller"
+    ):
+        aws.wait_rollout(CLUSTER, ["service1"], aws=client)
+
+
+def test_blue_green_services_of_a_listed_cluster_are_left_alone(
+    stubbed: tuple[aws.Aws, Any],
+) -> None:
+    client, stubber = stubbed
+    blue_green = service("green", [deployment("ecs-svc/g", task_definition("green", 3))])
+    blue_green["deploymentController"] = {"type": "CODE_DEPLOY"}
+    stubber.add_response(
+        "list_services",
+        {"serviceArns": [blue_green["serviceArn"]]},
+        {"cluster": CLUSTER},
+    )
+    answer(stubber, blue_green)
+    outcome = aws.wait_rollout(CLUSTER, aws=client)
+    assert [(s.service, s.status) for s in outcome.services] == [("green", aws.UNCHANGED)]
