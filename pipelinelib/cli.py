@@ -19,6 +19,7 @@ import click
 
 from pipelinelib import __version__
 from pipelinelib.config import (
+    AWS_REGION_ENVVARS,
     DEFAULT_DB,
     ENV_BUILD,
     ENV_DB,
@@ -75,6 +76,25 @@ def build_option(f: F) -> F:
 
 def url_option(f: F) -> F:
     return click.option("--url", envvar=ENV_URL, show_envvar=True, help="The build's URL.")(f)
+
+
+def region_option(f: F) -> F:
+    return click.option(
+        "--region",
+        envvar=list(AWS_REGION_ENVVARS),
+        show_envvar=True,
+        help="AWS region of the ECS/ECR clients (an ECR image URI's own region wins for it).",
+    )(f)
+
+
+def import_dir_option(f: F) -> F:
+    return click.option(
+        "--import-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=Path("import"),
+        show_default=True,
+        help="Directory holding the imported manifest.json and/or *.env.groovy files.",
+    )(f)
 
 
 def store_options(f: F) -> F:
@@ -198,7 +218,15 @@ def cli() -> None:
 @build_option
 @job_option()
 @click.option("--image", help="Image URI that was pushed, e.g. REGISTRY/service1:90.")
-@click.option("--digest", help="Image digest (sha256:...).")
+@click.option("--digest", help="Image digest (sha256:...); always wins over ECR's answer.")
+@click.option(
+    "--resolve-digest/--no-resolve-digest",
+    default=True,
+    show_default=True,
+    help="Ask ECR for the digest of an ECR --image given without --digest. When ECR cannot be "
+    "reached the build is published without a digest and a warning; a tag ECR says does not "
+    "exist fails (exit 10).",
+)
 @click.option("--commit", help="Commit SHA [default: git rev-parse HEAD].")
 @click.option("--message", help="Commit message [default: git log -1 --no-merges --format=%B].")
 @url_option
@@ -212,6 +240,7 @@ def publish_artifact_cmd(
     job: str | None,
     image: str | None,
     digest: str | None,
+    resolve_digest: bool,
     commit: str | None,
     message: str | None,
     url: str | None,
@@ -248,6 +277,7 @@ def publish_artifact_cmd(
             url=url,
             output_dir=output_dir,
             store=store,
+            resolve_digest=resolve_digest,
         )
 
     if no_register:
@@ -255,6 +285,8 @@ def publish_artifact_cmd(
     else:
         with open_store(server, token, db) as store:
             result = run(store)
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
     if as_json:
         _emit_json(result.manifest.to_dict())
         return
@@ -610,6 +642,155 @@ def orchestrate_cmd(
     if dry_run:
         for line in planned.describe():
             _print(line)
+
+
+@cli.command("verify-images")
+@import_dir_option
+@region_option
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Also fail on images that cannot be verified (not in ECR, or no image recorded).",
+)
+@json_option
+def verify_images_cmd(import_dir: Path, region: str | None, strict: bool, as_json: bool) -> None:
+    """Check that every imported image (and its recorded digest) exists in ECR.
+
+    Reads IMPORT_DIR/manifest.json, or the *.env.groovy files there when it is absent. A tag that
+    is missing, or that now points at another digest than the manifest recorded, fails with exit
+    10 naming every such service at once. Images outside ECR are warnings (errors with --strict).
+
+    \b
+    Example (in a deploy job, before orchestrate apply):
+      pipelinelib verify-images --import-dir import --region ap-southeast-2
+    """
+    from pipelinelib import pipeline
+    from pipelinelib.aws import Aws
+
+    report = pipeline.verify_imported_images(import_dir, aws=Aws(region), strict=strict)
+    if as_json:
+        _emit_json(report.to_dict())
+    else:
+        for check in report.checks:
+            _print(f"{check.status:<15} {check.service}: {check.image or '-'} ({check.detail})")
+    for warning in report.warnings:
+        click.echo(f"warning: {warning.service}: {warning.detail}", err=True)
+    report.raise_for_problems()
+    if not as_json:
+        verified = sum(1 for c in report.checks if c.is_ok)
+        _print(f"verified {verified} of {len(report.checks)} images")
+
+
+def _parse_duration(ctx: click.Context, param: click.Parameter, value: str) -> float:
+    from pipelinelib.aws import parse_duration
+
+    try:
+        return parse_duration(value)
+    except InvalidInputError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def _parse_expectations(
+    ctx: click.Context, param: click.Parameter, value: tuple[str, ...]
+) -> dict[str, str]:
+    result: dict[str, str] = {}
+    for item in value:
+        name, sep, task_definition = item.partition("=")
+        if not sep or not name or not task_definition:
+            raise click.BadParameter(f"expected SERVICE=TASK_DEFINITION, got {item!r}")
+        result[name] = task_definition
+    return result
+
+
+@cli.command("wait-rollout")
+@click.option("--cluster", required=True, help="ECS cluster name or ARN.")
+@click.option(
+    "--service",
+    "services",
+    multiple=True,
+    help="Service to follow (repeatable) [default: every service with a rollout under way].",
+)
+@click.option(
+    "--timeout",
+    default="15m",
+    show_default=True,
+    callback=_parse_duration,
+    help="Give up after this long: 90s, 15m, 1h, 1h30m or seconds.",
+)
+@click.option(
+    "--poll-interval",
+    default="10s",
+    show_default=True,
+    callback=_parse_duration,
+    help="Time between DescribeServices polls.",
+)
+@click.option(
+    "--task-definition",
+    "task_definitions",
+    multiple=True,
+    callback=_parse_expectations,
+    metavar="SERVICE=ARN",
+    help="The task definition the apply deployed (repeatable): a rollback that finished before "
+    "wait-rollout started is caught too.",
+)
+@region_option
+@json_option
+def wait_rollout_cmd(
+    cluster: str,
+    services: tuple[str, ...],
+    timeout: float,
+    poll_interval: float,
+    task_definitions: dict[str, str],
+    region: str | None,
+    as_json: bool,
+) -> None:
+    """Follow each ECS service's PRIMARY deployment until its rollout COMPLETED.
+
+    Fails (exit 11) when a rollout FAILED, when the deployment circuit breaker rolled the service
+    back (its PRIMARY deployment no longer runs the deployed task definition), or on timeout,
+    naming the service and its last ECS events. Progress goes to stdout (stderr with --json, where
+    stdout is the outcome that record-deployment can store).
+
+    \b
+    Example (in a deploy job, after orchestrate apply):
+      pipelinelib wait-rollout --cluster beta --service service1 --service service2 --timeout 15m
+    """
+    from pipelinelib import aws
+    from pipelinelib.errors import RolloutError
+
+    def progress(update: aws.RolloutProgress) -> None:
+        state = update.state
+        where = f"deployment {state.deployment_id}, {state.task_definition}"
+        line = (
+            f"[{aws.format_duration(update.elapsed)}] {state.service}: {state.status} "
+            f"running {state.running}/{state.desired}, pending {state.pending} ({where})"
+        )
+        if state.failed_tasks:
+            line += f", {state.failed_tasks} tasks failed"
+        click.echo(line, err=as_json)
+        for event in update.new_events:
+            click.echo(f"    {event}", err=as_json)
+
+    try:
+        outcome = aws.wait_rollout(
+            cluster,
+            services,
+            timeout=timeout,
+            poll_interval=poll_interval,
+            on_progress=progress,
+            expected_task_definitions=task_definitions,
+            aws=aws.Aws(region),
+        )
+    except RolloutError as exc:
+        failed = exc.context.get("outcome")
+        if as_json and isinstance(failed, aws.RolloutOutcome):
+            _emit_json(failed.to_dict())
+        raise
+    if as_json:
+        _emit_json(outcome.to_dict())
+        return
+    for result in outcome.services:
+        _print(f"{result.service}: {result.status} ({result.state.task_definition})")
 
 
 @cli.command("demo")

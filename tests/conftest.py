@@ -19,6 +19,7 @@ pytest_plugins = [
     "tests.fixtures.tools",
     "tests.fixtures.terraform_stacks",
     "tests.fixtures.jenkins",
+    "tests.fixtures.aws",
 ]
 
 TESTS = Path(__file__).parent
