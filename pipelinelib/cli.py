@@ -19,17 +19,22 @@ import click
 
 from pipelinelib import __version__
 from pipelinelib.config import (
+    AWS_REGION_ENVVARS,
     DEFAULT_DB,
     ENV_BUILD,
     ENV_DB,
+    ENV_JENKINS_URL,
+    ENV_JENKINS_USER,
     ENV_JOB,
     ENV_SERVER,
+    ENV_TERRAFORM,
     ENV_TOKEN,
     ENV_URL,
 )
 from pipelinelib.errors import InvalidInputError, PipelinelibError, StoreUnavailableError
 
 if TYPE_CHECKING:
+    from pipelinelib.jenkins.client import JenkinsClient
     from pipelinelib.store import ManifestStore
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -73,6 +78,25 @@ def url_option(f: F) -> F:
     return click.option("--url", envvar=ENV_URL, show_envvar=True, help="The build's URL.")(f)
 
 
+def region_option(f: F) -> F:
+    return click.option(
+        "--region",
+        envvar=list(AWS_REGION_ENVVARS),
+        show_envvar=True,
+        help="AWS region of the ECS/ECR clients (an ECR image URI's own region wins for it).",
+    )(f)
+
+
+def import_dir_option(f: F) -> F:
+    return click.option(
+        "--import-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=Path("import"),
+        show_default=True,
+        help="Directory holding the imported manifest.json and/or *.env.groovy files.",
+    )(f)
+
+
 def store_options(f: F) -> F:
     f = click.option(
         "--server",
@@ -92,6 +116,55 @@ def store_options(f: F) -> F:
         help="SQLAlchemy URL of the local store (used when no --server is given).",
     )(f)
     return f
+
+
+def jenkins_options(f: F) -> F:
+    f = click.option(
+        "--jenkins-url",
+        envvar=ENV_JENKINS_URL,
+        show_envvar=True,
+        help="Jenkins base URL. The API token is read from JENKINS_API_TOKEN only.",
+    )(f)
+    f = click.option(
+        "--jenkins-user",
+        envvar=ENV_JENKINS_USER,
+        show_envvar=True,
+        help="Jenkins user for Basic auth (with JENKINS_API_TOKEN).",
+    )(f)
+    f = click.option(
+        "--timeout",
+        "jenkins_timeout",
+        type=click.FloatRange(min=0.1, max=3600),
+        default=30.0,
+        show_default=True,
+        help="Seconds Jenkins may take to connect and to answer, per request.",
+    )(f)
+    return f
+
+
+def _jenkins_client(url: str | None, user: str | None, timeout: float) -> JenkinsClient:
+    """The client from the flags, the token from the environment (never a flag: ps shows flags)."""
+    from pipelinelib.config import Settings
+    from pipelinelib.jenkins.client import JenkinsClient
+
+    settings = Settings(
+        jenkins_url=url, jenkins_user=user, jenkins_token=Settings.from_env().jenkins_token
+    )
+    return JenkinsClient.from_settings(
+        settings, connect_timeout=min(10.0, timeout), read_timeout=timeout
+    )
+
+
+def _store_configured(server: str | None) -> bool:
+    """A store counts as configured when --server or an explicit --db/PIPELINELIB_DB is given."""
+    if server:
+        return True
+    source = click.get_current_context().get_parameter_source("db")
+    return source not in (None, click.core.ParameterSource.DEFAULT)
+
+
+def _notice(text: str) -> None:
+    click.echo(f"notice: {text}", err=True)
 
 
 @contextmanager
@@ -145,7 +218,15 @@ def cli() -> None:
 @build_option
 @job_option()
 @click.option("--image", help="Image URI that was pushed, e.g. REGISTRY/service1:90.")
-@click.option("--digest", help="Image digest (sha256:...).")
+@click.option("--digest", help="Image digest (sha256:...); always wins over ECR's answer.")
+@click.option(
+    "--resolve-digest/--no-resolve-digest",
+    default=True,
+    show_default=True,
+    help="Ask ECR for the digest of an ECR --image given without --digest. When ECR cannot be "
+    "reached the build is published without a digest and a warning; a tag ECR says does not "
+    "exist fails (exit 10).",
+)
 @click.option("--commit", help="Commit SHA [default: git rev-parse HEAD].")
 @click.option("--message", help="Commit message [default: git log -1 --no-merges --format=%B].")
 @url_option
@@ -159,6 +240,7 @@ def publish_artifact_cmd(
     job: str | None,
     image: str | None,
     digest: str | None,
+    resolve_digest: bool,
     commit: str | None,
     message: str | None,
     url: str | None,
@@ -195,6 +277,7 @@ def publish_artifact_cmd(
             url=url,
             output_dir=output_dir,
             store=store,
+            resolve_digest=resolve_digest,
         )
 
     if no_register:
@@ -202,6 +285,8 @@ def publish_artifact_cmd(
     else:
         with open_store(server, token, db) as store:
             result = run(store)
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
     if as_json:
         _emit_json(result.manifest.to_dict())
         return
@@ -257,25 +342,455 @@ def load_env_cmd(files: tuple[Path, ...], fmt: str) -> None:
 @build_option
 @click.option("--name", help="Display name [default: the trimmed git commit message].")
 @click.option("--print", "print_only", is_flag=True, help="Only print the name; change nothing.")
+@store_options
+@jenkins_options
 def set_display_name_cmd(
-    job: str | None, build: str | None, name: str | None, print_only: bool
+    job: str | None,
+    build: str | None,
+    name: str | None,
+    print_only: bool,
+    server: str | None,
+    token: str | None,
+    db: str,
+    jenkins_url: str | None,
+    jenkins_user: str | None,
+    jenkins_timeout: float,
 ) -> None:
     """Set the Jenkins build's display name from the git commit message.
 
+    Posts the build's configSubmit form (with the crumb), keeping its description, then records
+    the name in the store when one is configured (--server, or an explicit --db). A build the
+    store does not know yet is only a notice: publish-artifact records the name later.
+
     \b
-    Example:
+    Example (first step of a service build; JOB_NAME and BUILD_NUMBER are set by Jenkins):
+      export JENKINS_USER=ci JENKINS_API_TOKEN=...
+      pipelinelib set-display-name
+    \b
+    Example (only print what the name would be):
       pipelinelib set-display-name --print
     """
-    from pipelinelib import git
+    from pipelinelib import git, pipeline
 
     display_name = name if name is not None else git.head_message()
     display_name = display_name.strip()
     if print_only:
         _print(display_name)
         return
-    raise InvalidInputError(
-        "setting the name in Jenkins is not available in this release; use --print"
+    if job is None:
+        raise InvalidInputError(f"no job name: pass --job or set {ENV_JOB}")
+    if build is None:
+        raise InvalidInputError(f"no build number: pass --build or set {ENV_BUILD}")
+    with _jenkins_client(jenkins_url, jenkins_user, jenkins_timeout) as jenkins:
+        if _store_configured(server):
+            with open_store(server, token, db) as store:
+                result = pipeline.set_display_name(
+                    jenkins, job=job, build=build, name=display_name, store=store
+                )
+        else:
+            result = pipeline.set_display_name(jenkins, job=job, build=build, name=display_name)
+    click.echo(f"display name of {result.job} #{result.number} set in Jenkins")
+    if result.recorded:
+        click.echo("recorded in the store")
+    elif result.recorded is False:
+        _notice(
+            f"{result.job} #{result.number} is not in the store yet; "
+            "publish-artifact records the name with the build"
+        )
+
+
+@cli.command("list-builds")
+@click.option("--job", required=True, help="Jenkins job full name (folders allowed).")
+@click.option(
+    "--limit", type=click.IntRange(1, 1000), default=100, show_default=True, help="At most N."
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["choices", "json"]),
+    default="choices",
+    show_default=True,
+    help="choices: one NUMBER-SUBJECT per line; json: the builds as JSON.",
+)
+@click.option(
+    "--source",
+    type=click.Choice(["service", "jenkins"]),
+    default="service",
+    show_default=True,
+    help="Ask the store (service or local database) or Jenkins itself.",
+)
+@store_options
+@jenkins_options
+def list_builds_cmd(
+    job: str,
+    limit: int,
+    fmt: str,
+    source: str,
+    server: str | None,
+    token: str | None,
+    db: str,
+    jenkins_url: str | None,
+    jenkins_user: str | None,
+    jenkins_timeout: float,
+) -> None:
+    """List the newest successful builds of a job, newest first.
+
+    With --source jenkins: one request (tree=builds[...]{0,N}); more pages only when the first
+    holds fewer than N successful builds. Running builds (result null) are skipped.
+
+    \b
+    Example:
+      pipelinelib list-builds --job deploy-test --limit 20
+      pipelinelib list-builds --job team/service1-build --source jenkins --format json
+    """
+    from pipelinelib.model import validate_job_name
+
+    validate_job_name(job)
+    if source == "jenkins":
+        with _jenkins_client(jenkins_url, jenkins_user, jenkins_timeout) as jenkins:
+            builds = jenkins.successful_builds(job, limit=limit)
+        if fmt == "json":
+            _emit_json({"builds": [b.to_dict() for b in builds]})
+        else:
+            _print("".join(f"{b.choice}\n" for b in builds), nl=False)
+        return
+    with open_store(server, token, db) as store:
+        if fmt == "json":
+            manifests = store.list_builds(job, limit=limit)
+            _emit_json({"builds": [m.to_dict() for m in manifests]})
+        else:
+            choices = store.choices(job, limit=limit)
+            _print("".join(f"{c}\n" for c in choices), nl=False)
+
+
+@cli.command("copy-artifact")
+@click.option("--project", required=True, help="Jenkins job full name to copy from.")
+@click.option(
+    "--filter",
+    "includes",
+    required=True,
+    help="Comma-separated Ant patterns (**/*.groovy, output/); '' means everything.",
+)
+@click.option("--excludes", help="Comma-separated Ant patterns to leave out.")
+@click.option(
+    "--target",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Directory to copy into.",
+)
+@click.option("--flatten", is_flag=True, help="Drop the directories; keep file names only.")
+@click.option(
+    "--selector",
+    default="lastSuccessful",
+    show_default=True,
+    help="lastSuccessful, lastStable, lastCompleted, a build number or a choice '12-Fix login'.",
+)
+@click.option("--optional", is_flag=True, help="Nothing to copy is a notice, not an error.")
+@click.option(
+    "--fingerprint", is_flag=True, help="Record each file's MD5 in TARGET/fingerprints.json."
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 16),
+    default=4,
+    show_default=True,
+    help="Parallel downloads.",
+)
+@jenkins_options
+@json_option
+def copy_artifact_cmd(
+    project: str,
+    includes: str,
+    excludes: str | None,
+    target: Path,
+    flatten: bool,
+    selector: str,
+    optional: bool,
+    fingerprint: bool,
+    workers: int,
+    jenkins_url: str | None,
+    jenkins_user: str | None,
+    jenkins_timeout: float,
+    as_json: bool,
+) -> None:
+    """Copy a build's archived artifacts from Jenkins, like the Copy Artifact plugin.
+
+    One metadata request, then the matching files streamed to disk in parallel. Artifact paths
+    are untrusted: absolute paths, '..', backslashes and drive letters are refused, and no
+    symlink is followed or created.
+
+    \b
+    Example:
+      pipelinelib copy-artifact --project team/service1-build --filter 'output/*.env.groovy' \\
+        --target import --flatten --selector "$UPSTREAM_BUILD" --fingerprint
+    """
+    from pipelinelib.jenkins import copyartifact
+
+    chosen = copyartifact.parse_selector(selector)
+    with _jenkins_client(jenkins_url, jenkins_user, jenkins_timeout) as jenkins:
+        result = copyartifact.copy_artifacts(
+            jenkins,
+            job=project,
+            selector=chosen,
+            target=target,
+            includes=includes,
+            excludes=excludes,
+            flatten=flatten,
+            optional=optional,
+            fingerprint=fingerprint,
+            workers=workers,
+        )
+    if not result.files:
+        where = f"{project} #{result.number}" if result.number else f"{project} ({chosen})"
+        _notice(f"nothing copied from {where}: no build or no matching artifact (--optional)")
+    if as_json:
+        _emit_json(result.to_dict())
+        return
+    if fingerprint:
+        for line in copyartifact.iter_fingerprint_lines(result):
+            _print(line)
+    if result.files:
+        click.echo(
+            f"copied {len(result.files)} artifact(s) of {result.job} #{result.number} "
+            f"to {result.target}"
+        )
+    if result.fingerprints_file is not None:
+        click.echo(f"wrote {result.fingerprints_file}")
+
+
+@cli.command(
+    "orchestrate",
+    context_settings={"ignore_unknown_options": False, "allow_interspersed_args": True},
+)
+@click.argument("command", metavar="CMD")
+@click.argument("stack")
+@click.argument("region", required=False)
+@click.argument("tf_args", nargs=-1, metavar="[-- TF_ARGS...]")
+@click.option(
+    "--root",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("terraform"),
+    show_default=True,
+    help="Orchestration root holding config/ and src/.",
+)
+@click.option(
+    "--import-dir",
+    type=click.Path(path_type=Path),
+    help="Directory of imported *.env.groovy files; their builds become service_builds.",
+)
+@click.option(
+    "--runner",
+    type=click.Choice(["native", "docker"]),
+    default="native",
+    show_default=True,
+    help="Run terraform directly, or in the pinned hashicorp/terraform image.",
+)
+@click.option("--dry-run", is_flag=True, help="Print the exact commands; run and write nothing.")
+@click.option("--confirm-live", is_flag=True, help="Allow apply/destroy of a *-live stack.")
+@click.option(
+    "--terraform",
+    "terraform_bin",
+    envvar=ENV_TERRAFORM,
+    show_envvar=True,
+    help="Terraform binary [default: terraform on PATH].",
+)
+def orchestrate_cmd(
+    command: str,
+    stack: str,
+    region: str | None,
+    tf_args: tuple[str, ...],
+    root: Path,
+    import_dir: Path | None,
+    runner: str,
+    dry_run: bool,
+    confirm_live: bool,
+    terraform_bin: str | None,
+) -> None:
+    """Run terraform CMD on STACK with the conventions of the orchestration root.
+
+    CMD is init, plan, apply, destroy, plan-destroy, output or validate. The stack's files
+    (src/STACK) and config (config/REGION/STACK/tf-config.tf and variables.tfvars) are
+    assembled in ROOT/.work/REGION/STACK; the sources are never written. Arguments after
+    `--` go to terraform unchanged, each as its own argument. Terraform's output and exit code
+    pass through.
+
+    \b
+    Example (a deploy job):
+      pipelinelib orchestrate init appcluster-test ap-southeast-2
+      pipelinelib orchestrate apply appcluster-test ap-southeast-2 --import-dir import
+      pipelinelib orchestrate apply appcluster-live ap-southeast-2 --import-dir import --confirm-live
+      pipelinelib orchestrate output appcluster-test ap-southeast-2 -- -json
+    """
+    from pipelinelib import pipeline
+
+    if region is not None and region.startswith("-"):  # `STACK -- -json`: no region given
+        tf_args = (region, *tf_args)
+        region = None
+    planned = pipeline.orchestrate(
+        command,
+        stack,
+        region,
+        root=root,
+        import_dir=import_dir,
+        runner=runner,
+        extra_args=tf_args,
+        confirm_live=confirm_live,
+        dry_run=dry_run,
+        terraform=terraform_bin,
     )
+    if dry_run:
+        for line in planned.describe():
+            _print(line)
+
+
+@cli.command("verify-images")
+@import_dir_option
+@region_option
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Also fail on images that cannot be verified (not in ECR, or no image recorded).",
+)
+@json_option
+def verify_images_cmd(import_dir: Path, region: str | None, strict: bool, as_json: bool) -> None:
+    """Check that every imported image (and its recorded digest) exists in ECR.
+
+    Reads IMPORT_DIR/manifest.json, or the *.env.groovy files there when it is absent. A tag that
+    is missing, or that now points at another digest than the manifest recorded, fails with exit
+    10 naming every such service at once. Images outside ECR are warnings (errors with --strict).
+
+    \b
+    Example (in a deploy job, before orchestrate apply):
+      pipelinelib verify-images --import-dir import --region ap-southeast-2
+    """
+    from pipelinelib import pipeline
+    from pipelinelib.aws import Aws
+
+    report = pipeline.verify_imported_images(import_dir, aws=Aws(region), strict=strict)
+    if as_json:
+        _emit_json(report.to_dict())
+    else:
+        for check in report.checks:
+            _print(f"{check.status:<15} {check.service}: {check.image or '-'} ({check.detail})")
+    for warning in report.warnings:
+        click.echo(f"warning: {warning.service}: {warning.detail}", err=True)
+    report.raise_for_problems()
+    if not as_json:
+        verified = sum(1 for c in report.checks if c.is_ok)
+        _print(f"verified {verified} of {len(report.checks)} images")
+
+
+def _parse_duration(ctx: click.Context, param: click.Parameter, value: str) -> float:
+    from pipelinelib.aws import parse_duration
+
+    try:
+        return parse_duration(value)
+    except InvalidInputError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def _parse_expectations(
+    ctx: click.Context, param: click.Parameter, value: tuple[str, ...]
+) -> dict[str, str]:
+    result: dict[str, str] = {}
+    for item in value:
+        name, sep, task_definition = item.partition("=")
+        if not sep or not name or not task_definition:
+            raise click.BadParameter(f"expected SERVICE=TASK_DEFINITION, got {item!r}")
+        result[name] = task_definition
+    return result
+
+
+@cli.command("wait-rollout")
+@click.option("--cluster", required=True, help="ECS cluster name or ARN.")
+@click.option(
+    "--service",
+    "services",
+    multiple=True,
+    help="Service to follow (repeatable) [default: every service with a rollout under way].",
+)
+@click.option(
+    "--timeout",
+    default="15m",
+    show_default=True,
+    callback=_parse_duration,
+    help="Give up after this long: 90s, 15m, 1h, 1h30m or seconds.",
+)
+@click.option(
+    "--poll-interval",
+    default="10s",
+    show_default=True,
+    callback=_parse_duration,
+    help="Time between DescribeServices polls.",
+)
+@click.option(
+    "--task-definition",
+    "task_definitions",
+    multiple=True,
+    callback=_parse_expectations,
+    metavar="SERVICE=ARN",
+    help="The task definition the apply deployed (repeatable): a rollback that finished before "
+    "wait-rollout started is caught too.",
+)
+@region_option
+@json_option
+def wait_rollout_cmd(
+    cluster: str,
+    services: tuple[str, ...],
+    timeout: float,
+    poll_interval: float,
+    task_definitions: dict[str, str],
+    region: str | None,
+    as_json: bool,
+) -> None:
+    """Follow each ECS service's PRIMARY deployment until its rollout COMPLETED.
+
+    Fails (exit 11) when a rollout FAILED, when the deployment circuit breaker rolled the service
+    back (its PRIMARY deployment no longer runs the deployed task definition), or on timeout,
+    naming the service and its last ECS events. Progress goes to stdout (stderr with --json, where
+    stdout is the outcome that record-deployment can store).
+
+    \b
+    Example (in a deploy job, after orchestrate apply):
+      pipelinelib wait-rollout --cluster beta --service service1 --service service2 --timeout 15m
+    """
+    from pipelinelib import aws
+    from pipelinelib.errors import RolloutError
+
+    def progress(update: aws.RolloutProgress) -> None:
+        state = update.state
+        where = f"deployment {state.deployment_id}, {state.task_definition}"
+        line = (
+            f"[{aws.format_duration(update.elapsed)}] {state.service}: {state.status} "
+            f"running {state.running}/{state.desired}, pending {state.pending} ({where})"
+        )
+        if state.failed_tasks:
+            line += f", {state.failed_tasks} tasks failed"
+        click.echo(line, err=as_json)
+        for event in update.new_events:
+            click.echo(f"    {event}", err=as_json)
+
+    try:
+        outcome = aws.wait_rollout(
+            cluster,
+            services,
+            timeout=timeout,
+            poll_interval=poll_interval,
+            on_progress=progress,
+            expected_task_definitions=task_definitions,
+            aws=aws.Aws(region),
+        )
+    except RolloutError as exc:
+        failed = exc.context.get("outcome")
+        if as_json and isinstance(failed, aws.RolloutOutcome):
+            _emit_json(failed.to_dict())
+        raise
+    if as_json:
+        _emit_json(outcome.to_dict())
+        return
+    for result in outcome.services:
+        _print(f"{result.service}: {result.status} ({result.state.task_definition})")
 
 
 @cli.command("demo")

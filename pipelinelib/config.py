@@ -24,6 +24,11 @@ ENV_JENKINS_TOKEN = "JENKINS_API_TOKEN"  # noqa: S105 - a variable name
 ENV_JOB = "JOB_NAME"
 ENV_BUILD = "BUILD_NUMBER"
 ENV_URL = "BUILD_URL"
+# AWS: the region of the ECS/ECR clients. botocore reads credentials (and AWS_ENDPOINT_URL, which
+# the demo points at a loopback moto_server) itself; only the region is ours to resolve.
+ENV_AWS_REGION = "AWS_REGION"
+ENV_AWS_DEFAULT_REGION = "AWS_DEFAULT_REGION"
+AWS_REGION_ENVVARS = (ENV_AWS_REGION, ENV_AWS_DEFAULT_REGION)
 
 
 @attrs.frozen
@@ -38,6 +43,7 @@ class Settings:
     job: str | None = None
     build: str | None = None
     url: str | None = None
+    aws_region: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -58,4 +64,5 @@ class Settings:
             job=get(ENV_JOB),
             build=get(ENV_BUILD),
             url=get(ENV_URL),
+            aws_region=get(ENV_AWS_REGION) or get(ENV_AWS_DEFAULT_REGION),
         )

@@ -121,6 +121,10 @@ class JenkinsError(RemoteServiceError):
     pass
 
 
+class UnsafeArtifactPathError(JenkinsError):
+    """Jenkins listed an artifact path that would escape the target directory (``../x``, ``/etc/x``)."""
+
+
 class AwsError(RemoteServiceError):
     pass
 

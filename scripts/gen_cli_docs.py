@@ -8,8 +8,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import click
-
 from pipelinelib.cli import cli
 
 HEADER = """# CLI reference
@@ -44,13 +42,19 @@ EXIT_CODES = """
 
 
 def render() -> str:
+    """Help exactly as users see it: contexts made the way click makes them for a real run
+    (context_settings applied), so the result does not depend on what ran before."""
     parts = [HEADER]
-    with click.Context(cli, info_name="pipelinelib", terminal_width=100) as ctx:
+    ctx = cli.make_context("pipelinelib", [], resilient_parsing=True)
+    ctx.terminal_width = ctx.max_content_width = 100
+    with ctx:
         parts.append("## pipelinelib\n\n```\n" + cli.get_help(ctx) + "\n```\n")
         for name in sorted(cli.list_commands(ctx)):
             command = cli.get_command(ctx, name)
             assert command is not None
-            with click.Context(command, info_name=name, parent=ctx, terminal_width=100) as sub:
+            sub = command.make_context(name, [], parent=ctx, resilient_parsing=True)
+            sub.terminal_width = sub.max_content_width = 100
+            with sub:
                 parts.append(f"\n## pipelinelib {name}\n\n```\n{command.get_help(sub)}\n```\n")
     parts.append(EXIT_CODES)
     return "".join(parts)

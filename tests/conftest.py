@@ -17,6 +17,9 @@ from pipelinelib.cli import main
 # Shared fixtures of each area live in tests/fixtures/<area>.py; list the module here.
 pytest_plugins = [
     "tests.fixtures.tools",
+    "tests.fixtures.terraform_stacks",
+    "tests.fixtures.jenkins",
+    "tests.fixtures.aws",
 ]
 
 TESTS = Path(__file__).parent

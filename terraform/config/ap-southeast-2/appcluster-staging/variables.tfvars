@@ -1,0 +1,50 @@
+# Staging rehearses live: it uses the live database (same endpoint as appcluster-live)
+# with its own DNS name, cluster and load balancer.
+environment_name         = "staging"
+cluster_name             = "appcluster-staging"
+dns_name                 = "staging.apps.example.com"
+hosted_zone_id           = "Z0123456789ABCDEFGHIJ"
+database_endpoint        = "live-db.cluster-c0ffee.ap-southeast-2.rds.amazonaws.com"
+vpc_id                   = "vpc-0a1b2c3d4e5f60009"
+alb_subnet_ids           = ["subnet-09a0000000000001", "subnet-09a0000000000002"]
+instance_subnet_ids      = ["subnet-09b0000000000001", "subnet-09b0000000000002"]
+certificate_arn          = "arn:aws:acm:ap-southeast-2:999999999999:certificate/00000000-0000-0000-0000-000000000009"
+instance_type            = "m5.large"
+cluster_min_size         = 2
+cluster_max_size         = 4
+cluster_desired_capacity = 2
+task_execution_role_arn  = "arn:aws:iam::999999999999:role/ecs-task-execution"
+task_role_arn            = "arn:aws:iam::999999999999:role/appcluster-staging-task"
+log_retention_days       = 30
+
+# Adding a service is a change here (and in the other environments' files), never new HCL.
+services = {
+  service1 = {
+    image_repository  = "999999999999.dkr.ecr.ap-southeast-2.amazonaws.com/service1"
+    cpu               = 256
+    memory            = 512
+    container_port    = 8080
+    desired_count     = 2
+    min_count         = 2
+    max_count         = 6
+    health_check_path = "/healthz"
+    path_pattern      = "/*"
+    priority          = 100
+    environment = {
+      LOG_LEVEL = "info"
+    }
+  }
+  service2 = {
+    image_repository  = "999999999999.dkr.ecr.ap-southeast-2.amazonaws.com/service2"
+    cpu               = 256
+    memory            = 512
+    container_port    = 8081
+    desired_count     = 2
+    min_count         = 2
+    max_count         = 6
+    health_check_path = "/healthz"
+    path_pattern      = "/orders*"
+    priority          = 10
+    environment       = {}
+  }
+}

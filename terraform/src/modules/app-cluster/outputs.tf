@@ -1,0 +1,24 @@
+output "cluster_name" {
+  value = aws_ecs_cluster.this.name
+}
+
+output "cluster_arn" {
+  value = aws_ecs_cluster.this.arn
+}
+
+output "alb_dns_name" {
+  value = aws_lb.this.dns_name
+}
+
+output "url" {
+  value = "https://${aws_route53_record.cluster.fqdn}"
+}
+
+output "service_names" {
+  description = "Service name => ECS service name (what wait-rollout follows)."
+  value       = { for name, service in aws_ecs_service.service : name => service.name }
+}
+
+output "task_definition_arns" {
+  value = { for name, task in aws_ecs_task_definition.service : name => task.arn }
+}
