@@ -25,8 +25,26 @@ File library = new File(input.library as String)
 String fakeBin = input.fakeBin as String
 List results = []
 
-List<File> varFiles = (new File(library, 'vars').listFiles() as List).findAll { it.name.endsWith('.groovy') }
-        .sort { it.name }
+// The library's classes are compiled once; every scenario gets fresh step instances and binding.
+GroovyClassLoader loader = new GroovyClassLoader(this.class.classLoader)
+loader.addClasspath(new File(library, 'src').path)
+Map<String, Class> stepClasses = new TreeMap()
+(new File(library, 'vars').listFiles() as List).findAll { it.name.endsWith('.groovy') }.each { File f ->
+    stepClasses[f.name - '.groovy'] = loader.parseClass(f)
+}
+// Scenario code and loaded files are compiled once per distinct text (compiling dominates a batch).
+Map<String, Class> compiled = new HashMap()
+int counter = 0
+Closure scriptOf = { String text, Binding b ->
+    Class cls = compiled[text]
+    if (cls == null) {
+        cls = loader.parseClass(text, 'Script' + (counter++) + '.groovy')
+        compiled[text] = cls
+    }
+    Script script = (Script) cls.newInstance()
+    script.setBinding(b)
+    return script
+}
 
 for (Map scenario : input.scenarios) {
     List calls = []
@@ -117,7 +135,7 @@ for (Map scenario : input.scenarios) {
     })
     binding.setVariable('load', { String p ->
         calls << [step: 'load', path: p]
-        return new GroovyShell(binding).evaluate(resolve(p).toFile())
+        return scriptOf(resolve(p).toFile().getText('UTF-8'), binding).run()
     })
     binding.setVariable('findFiles', { Map spec ->
         String glob = spec.glob as String
@@ -141,20 +159,17 @@ for (Map scenario : input.scenarios) {
     })
 
     // The library's global steps, each callable by name from Jenkinsfile code and from each other.
-    GroovyClassLoader loader = new GroovyClassLoader(this.class.classLoader)
-    loader.addClasspath(new File(library, 'src').path)
-    GroovyShell shell = new GroovyShell(loader, binding)
-    varFiles.each { File f ->
-        Script step = shell.parse(f)
+    stepClasses.each { String name, Class cls ->
+        Script step = (Script) cls.newInstance()
         step.setBinding(binding)
-        binding.setVariable(f.name - '.groovy', { Object[] a -> step.invokeMethod('call', a) })
+        binding.setVariable(name, { Object[] a -> step.invokeMethod('call', a) })
     }
 
     String error = null
     def returned = null
     try {
         if (scenario.code != null) {
-            returned = shell.evaluate(scenario.code as String)
+            returned = scriptOf(scenario.code as String, binding).run()
         } else {
             Closure step = binding.getVariable(scenario.step as String) as Closure
             returned = step.call((scenario.args ?: []) as Object[])
