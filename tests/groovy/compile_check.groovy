@@ -53,6 +53,10 @@ def record = { CompilationUnit unit, String fallbackPath ->
 def compile = { List<File> group, int phase ->
     CompilerConfiguration config = new CompilerConfiguration()
     config.tolerance = 100
+    if (library != null) {
+        // The library's own classes resolve from source even when a step is compiled alone.
+        config.classpathList = [library + File.separator + 'src']
+    }
     CompilationUnit unit = new CompilationUnit(config)
     group.each { unit.addSource(it) }
     try {
