@@ -24,7 +24,7 @@ from tests.conftest import TESTS, Groovy
 from tests.fakes.hostile import MARKER, corpus
 from tests.fixtures.groovy_sources import LIBRARY
 
-pytestmark = pytest.mark.groovy
+pytestmark = [pytest.mark.groovy, pytest.mark.slow]
 
 HARNESS = TESTS / "groovy" / "harness" / "run_steps.groovy"
 FAKE_BIN = TESTS / "fakes" / "bin"
@@ -221,6 +221,17 @@ def run(groovy: Groovy, tmp_path_factory: pytest.TempPathFactory) -> Run:
             step="notifyBuild",
             args=[] if status is None else [status],
         )
+    batch.add(
+        "deployed-summary",
+        code="io.pipelinelib.Texts.deployedSummary([[service: 'service1', build: '90', "
+        "message: 'Fix login\\n\\nbody'], [service: 'service2', build: '45', message: null], "
+        "[service: 'service3', build: '7', message: '\\u0007bell <b>' + 'x' * 200]])",
+    )
+    batch.add(
+        "subject-of-choice",
+        code="[io.pipelinelib.Args.subjectOfChoice('12-Fix - it'), io.pipelinelib.Args.subjectOfChoice('12'), "
+        "io.pipelinelib.Args.overrides([service1: 91, 'svc-2': '007'])]",
+    )
     bad_calls = {
         "bad-service": "pipelinelibPublish(service: 'Service 1')",
         "bad-service-injection": "pipelinelibPublish(service: 'x; rm -rf /')",
@@ -391,6 +402,19 @@ def test_display_name_from_git_is_assigned_as_a_value(run: Run) -> None:
     assert run.argv("display-name") == [["set-display-name", "--print"]]
     assert run.calls("display-name", "sh")[0]["returnStdout"] is True
     assert result["displayName"] == "Fix 'quoted' $(id) ${x} `id`\n\nbody line"
+
+
+def test_deploy_display_name_and_choice_helpers(run: Run) -> None:
+    summary = run.result("deployed-summary")["returned"]
+    assert (
+        summary
+        == ("service1 #90 Fix login | service2 #45 | service3 #7 bell <b>" + "x" * 200)[:120]
+    )
+    assert run.result("subject-of-choice")["returned"] == [
+        "Fix - it",
+        "",
+        ["service1=91", "svc-2=7"],
+    ]
 
 
 def test_a_failing_cli_fails_the_step(run: Run) -> None:

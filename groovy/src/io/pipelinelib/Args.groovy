@@ -173,11 +173,6 @@ class Args implements Serializable {
         return text.toString()
     }
 
-    /** One POSIX shell word for display (logs, docs); the steps themselves pass values in env. */
-    static String shellQuote(Object value) {
-        return "'" + value.toString().replace("'", "'\"'\"'") + "'"
-    }
-
     /** A value shown in a message: single-quoted, control characters escaped, at most 80 chars. */
     static String describe(Object value) {
         if (value == null) {
