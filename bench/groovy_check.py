@@ -66,7 +66,7 @@ def main() -> None:
         together = median_seconds(one_process, REPEAT)
         separately = median_seconds(per_file, 1)
     assert together_reports[-1] == per_file_reports[-1], "the two ways disagree"
-    print(f"{len(files)} files (groovy/, jenkins/, tests/groovy/)")
+    print(f"{len(files)} files: every *.groovy file and Jenkinsfile of the repository")
     print(report("one process per file", "one process for all", together, separately))
 
 
