@@ -1,0 +1,42 @@
+import io.pipelinelib.Args
+
+/**
+ * record-deployment: after a successful apply, records this deploy build with the imported
+ * manifest unchanged and re-archives it as output/*.env.groovy + output/manifest.json, which
+ * this step archives (downstream promotions import them through the store).
+ *
+ *   pipelinelibRecordDeployment(environment: 'test', displayName: currentBuild.displayName)
+ *
+ * Options: environment (required), importDir ('import'), outputDir ('output'), displayName,
+ * job, build, archive (true).
+ */
+def call(Map args = [:]) {
+    String importDir = args.importDir ?: 'import'
+    String outputDir = args.outputDir ?: 'output'
+    String problem = Args.problemWithPattern(args.environment, Args.SERVICE_PATTERN, 'environment name') ?:
+        Args.problemWithPattern(importDir, Args.RELATIVE_DIR_PATTERN, 'import directory') ?:
+        Args.problemWithPattern(outputDir, Args.RELATIVE_DIR_PATTERN, 'output directory')
+    if (problem == null && args.job != null) {
+        problem = Args.problemWithJob(args.job)
+    }
+    if (problem == null && args.build != null) {
+        problem = Args.problemWithBuildNumber(args.build)
+    }
+    if (problem != null) {
+        error("pipelinelibRecordDeployment: ${problem}")
+    }
+    List<String> argv = ['record-deployment', "--environment=${args.environment}".toString(),
+                         "--import-dir=${importDir}".toString(), "--output-dir=${outputDir}".toString()]
+    ['job', 'build'].each { key ->
+        if (args[key] != null) {
+            argv << "--${key}=${args[key]}".toString()
+        }
+    }
+    if (args.displayName != null) {
+        argv << "--display-name=${args.displayName}".toString()
+    }
+    pipelinelibCli(argv)
+    if (args.archive != false) {
+        archiveArtifacts(artifacts: "${outputDir}/*.env.groovy,${outputDir}/manifest.json", fingerprint: true)
+    }
+}

@@ -1,0 +1,498 @@
+"""The shared library's steps run under the real Groovy 2.4.21 and the real shells.
+
+tests/groovy/harness/run_steps.groovy binds the Jenkins steps the library uses (sh, withEnv, load,
+dir, deleteDir, findFiles, archiveArtifacts, error, slackSend, readJSON, env, params,
+currentBuild) and records every call. Its ``sh`` really runs the recorded script with ``sh -xe``
+(dash, what Jenkins runs) or bash, with the withEnv variables in the environment and
+tests/fakes/bin/pipelinelib first on PATH: the fake writes its argv NUL-separated, so these tests
+see exactly what the CLI would receive. All scenarios run in ONE Groovy process per module.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pipelinelib.formats import groovy as env_groovy
+from pipelinelib.model import ServiceBuild, clean_text
+from tests.conftest import TESTS, Groovy
+from tests.fakes.hostile import MARKER, corpus
+from tests.fixtures.groovy_sources import LIBRARY
+
+pytestmark = [pytest.mark.groovy, pytest.mark.slow]
+
+HARNESS = TESTS / "groovy" / "harness" / "run_steps.groovy"
+FAKE_BIN = TESTS / "fakes" / "bin"
+SHELLS = ("/bin/sh", "/bin/bash")
+IMAGE = "999999999999.dkr.ecr.ap-southeast-2.amazonaws.com/service1:90"
+DIGEST = "sha256:" + "ab" * 32
+HAND_WRITTEN = 80
+SCRIPT_RE = re.compile(r'pipelinelib( "\$PL_ARG_[0-9]+")*')
+HOSTILE_COMMIT = "Fix 'quoted' login ${not interpolated}\n\n$(touch /tmp/" + MARKER + "-lib) `id`"
+
+
+class Run:
+    """One batch of scenarios, run by one Groovy process; results and argv logs by name."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.scenarios: list[dict[str, Any]] = []
+        self.results: dict[str, dict[str, Any]] = {}
+
+    def add(
+        self, name: str, *, shell: str = "/bin/sh", files: Path | None = None, **spec: Any
+    ) -> None:
+        workspace = self.root / "ws" / name
+        workspace.mkdir(parents=True)
+        self.scenarios.append(
+            {
+                "name": name,
+                "workspace": str(workspace),
+                "shell": shell,
+                "log": str(self.root / "logs" / f"{name}.argv"),
+                "files": None if files is None else str(files),
+                **spec,
+            }
+        )
+
+    def execute(self, groovy: Groovy) -> None:
+        (self.root / "logs").mkdir(exist_ok=True)
+        request = self.root / "scenarios.json"
+        request.write_text(
+            json.dumps(
+                {"library": str(LIBRARY), "fakeBin": str(FAKE_BIN), "scenarios": self.scenarios}
+            ),
+            encoding="utf-8",
+        )
+        out = self.root / "results.json"
+        env = {**groovy.env, "LC_ALL": "C.UTF-8", "LANG": "C.UTF-8"}
+        done = subprocess.run(
+            [groovy.executable, str(HARNESS), str(request), str(out)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        self.results = {r["name"]: r for r in json.loads(out.read_text(encoding="utf-8"))}
+
+    def result(self, name: str) -> dict[str, Any]:
+        return self.results[name]
+
+    def argv(self, name: str) -> list[list[str]]:
+        """Each pipelinelib invocation's arguments, exactly as the process received them."""
+        log = self.root / "logs" / f"{name}.argv"
+        if not log.exists():
+            return []
+        fields = log.read_bytes().split(b"\0")[:-1]
+        calls = []
+        while fields:
+            count = int(fields.pop(0))
+            fields.pop(0)  # working directory
+            calls.append([f.decode("utf-8") for f in fields[:count]])
+            del fields[:count]
+        return calls
+
+    def calls(self, name: str, step: str) -> list[dict[str, Any]]:
+        return [c for c in self.results[name]["calls"] if c["step"] == step]
+
+
+def _stage(root: Path, name: str, files: dict[str, str]) -> Path:
+    """What the real CLI command would write: the fake copies it into the working directory."""
+    staged = root / "staged" / name
+    for rel, text in files.items():
+        (staged / rel).parent.mkdir(parents=True, exist_ok=True)
+        (staged / rel).write_text(text, encoding="ascii")
+    return staged
+
+
+def _env_file(name: str, build: int, message: str) -> str:
+    return env_groovy.render_env_groovy(
+        [
+            ServiceBuild(
+                name=name,
+                build=build,
+                image=f"999999999999.dkr.ecr.ap-southeast-2.amazonaws.com/{name}:{build}",
+                commit="5f1c" + "0" * 36,
+                commit_message=message,
+            )
+        ]
+    )
+
+
+def _hostile_values(shell: str = "/bin/sh") -> list[str]:
+    """The whole corpus for dash (what Jenkins' sh step runs); its hand-written part for bash."""
+    values = [v for v in (clean_text(v) for v in corpus()) if "\x00" not in v]
+    return values if shell == "/bin/sh" else values[:HAND_WRITTEN]
+
+
+@pytest.fixture(scope="module")
+def run(groovy: Groovy, tmp_path_factory: pytest.TempPathFactory) -> Run:
+    root = tmp_path_factory.mktemp("shared-library")
+    batch = Run(root)
+    import_files = _stage(
+        root,
+        "import",
+        {
+            "import/service1.env.groovy": _env_file("service1", 90, HOSTILE_COMMIT),
+            "import/service2.env.groovy": _env_file("service2", 45, "Add cache"),
+            "import/manifest.json": "{}\n",
+        },
+    )
+    publish_files = _stage(
+        root,
+        "publish",
+        {
+            "output/service1.env.groovy": _env_file("service1", 90, HOSTILE_COMMIT),
+            "output/service1.manifest.json": "{}\n",
+        },
+    )
+    record_files = _stage(root, "record", {"output/manifest.json": "{}\n"})
+
+    batch.add(
+        "publish",
+        files=publish_files,
+        code=f"pipelinelibPublish(service: 'service1', image: '{IMAGE}', digest: '{DIGEST}')",
+    )
+    batch.add(
+        "import-from",
+        files=import_files,
+        code="services = pipelinelibImport(from: ['service1-build', 'team/service2-build'])\n"
+        "services.collect { it.service + '#' + it.build }",
+    )
+    stale = root / "ws" / "import-from" / "import"
+    stale.mkdir(parents=True)
+    (stale / "stale.env.groovy").write_text("env.STALE_BUILD = '1'\n")
+    batch.add(
+        "import-upstream",
+        files=import_files,
+        params={
+            "BUILD_TO_DEPLOY": "12-Fix login - again",
+            "BUILD_OVERRIDES": "service1=91, service2=45\nsvc-3=7",
+        },
+        code="pipelinelibImport(upstream: 'deploy-test', build: params.BUILD_TO_DEPLOY, overrides: params.BUILD_OVERRIDES)",
+    )
+    batch.add(
+        "orchestrate-apply",
+        code="pipelinelibOrchestrate('apply', 'appcluster-test', 'ap-southeast-2', [confirmLive: false, importDir: 'import'])",
+    )
+    batch.add(
+        "orchestrate-live",
+        code="pipelinelibOrchestrate(command: 'apply', stack: 'appcluster-live', confirmLive: true, "
+        "importDir: 'import', runner: 'docker', tfArgs: ['-lock-timeout=5m', '-var', 'x=$(id)'])",
+    )
+    batch.add(
+        "orchestrate-init",
+        code="pipelinelibOrchestrate('init', 'appcluster-test', 'ap-southeast-2')",
+    )
+    batch.add(
+        "verify", code="pipelinelibVerifyImages(importDir: 'import', region: 'ap-southeast-2')"
+    )
+    batch.add(
+        "wait",
+        code="pipelinelibWaitRollout(cluster: 'appcluster-test', services: ['service1', 'service2'], timeout: '15m')",
+    )
+    batch.add(
+        "record",
+        files=record_files,
+        code="pipelinelibRecordDeployment(environment: 'test', displayName: \"12-Fix 'it' \\${x} \\$(id)\")",
+    )
+    batch.add(
+        "display-name",
+        stdout="Fix 'quoted' $(id) ${x} `id`\n\nbody line\n",
+        code="pipelinelibDisplayNameFromGit()",
+    )
+    batch.add("cli-fails", exit=3, code="pipelinelibVerifyImages()")
+    for status in ("STARTED", "SUCCESS", "FAILURE", "UNSTABLE", None):
+        batch.add(
+            f"notify-{status}",
+            env={
+                "JOB_NAME": "deploy-<test>",
+                "BUILD_NUMBER": "12",
+                "BUILD_URL": "https://ci/job/x/12/",
+            },
+            displayName="<!channel> Fix & <b>login</b>\nsecond line",
+            step="notifyBuild",
+            args=[] if status is None else [status],
+        )
+    batch.add(
+        "deployed-summary",
+        code="io.pipelinelib.Texts.deployedSummary([[service: 'service1', build: '90', "
+        "message: 'Fix login\\n\\nbody'], [service: 'service2', build: '45', message: null], "
+        "[service: 'service3', build: '7', message: '\\u0007bell <b>' + 'x' * 200]])",
+    )
+    batch.add(
+        "subject-of-choice",
+        code="[io.pipelinelib.Args.subjectOfChoice('12-Fix - it'), io.pipelinelib.Args.subjectOfChoice('12'), "
+        "io.pipelinelib.Args.overrides([service1: 91, 'svc-2': '007'])]",
+    )
+    bad_calls = {
+        "bad-service": "pipelinelibPublish(service: 'Service 1')",
+        "bad-service-injection": "pipelinelibPublish(service: 'x; rm -rf /')",
+        "bad-job": "pipelinelibImport(from: ['a/../b'])",
+        "bad-job-quote": 'pipelinelibImport(from: "svc\'")',
+        "no-job": "pipelinelibImport(build: '12')",
+        "bad-selector": "pipelinelibImport(upstream: 'deploy-test', build: '')",
+        "bad-selector-text": "pipelinelibImport(upstream: 'deploy-test', build: 'latest-x')",
+        "bad-override": "pipelinelibImport(upstream: 'deploy-test', build: '12', overrides: 'service1=abc')",
+        "bad-override-service": "pipelinelibImport(upstream: 'deploy-test', build: '12', overrides: ['$(id)=3'])",
+        "bad-target": "pipelinelibImport(from: ['x'], target: '../outside')",
+        "bad-command": "pipelinelibOrchestrate('rm', 'appcluster-test', 'ap-southeast-2')",
+        "bad-stack": "pipelinelibOrchestrate('apply', 'stack; id', 'ap-southeast-2')",
+        "bad-region": "pipelinelibOrchestrate('apply', 'appcluster-test', 'mars-1')",
+        "bad-timeout": "pipelinelibWaitRollout(cluster: 'c', services: ['service1'], timeout: '15 m')",
+        "bad-cluster": "pipelinelibWaitRollout(cluster: 'a b', services: ['service1'])",
+        "bad-environment": "pipelinelibRecordDeployment(environment: 'Live!')",
+        "nul-byte": "pipelinelibRecordDeployment(environment: 'test', displayName: 'a\\u0000b')",
+    }
+    for name, code in bad_calls.items():
+        batch.add(name, code=code)
+
+    # As a promotion's Jenkinsfile does: the picked choice goes to import, the name to record.
+    one_service = _stage(
+        root, "one-service", {"import/service1.env.groovy": _env_file("service1", 90, "x")}
+    )
+    for shell in SHELLS:
+        tag = Path(shell).name
+        for index, value in enumerate(_hostile_values(shell)):
+            batch.add(
+                f"hostile-{tag}-{index}",
+                shell=shell,
+                files=one_service,
+                params={"PICKED": "12-" + value, "NAME": value},
+                code="pipelinelibImport(upstream: 'deploy-test', build: params.PICKED)\n"
+                "pipelinelibRecordDeployment(environment: 'test', displayName: params.NAME)",
+            )
+    batch.execute(groovy)
+    return batch
+
+
+def _assert_no_shell_text_from_values(run: Run, name: str) -> None:
+    for call in run.calls(name, "sh"):
+        assert SCRIPT_RE.fullmatch(call["script"]), call["script"]
+        assert call["exitCode"] == 0, call["stderr"]
+
+
+def test_publish_runs_publish_artifact_loads_and_archives(run: Run) -> None:
+    result = run.result("publish")
+    assert result["error"] is None
+    assert run.argv("publish") == [
+        [
+            "publish-artifact",
+            "--service=service1",
+            f"--image={IMAGE}",
+            f"--digest={DIGEST}",
+            "--output-dir=output",
+        ]
+    ]
+    _assert_no_shell_text_from_values(run, "publish")
+    assert [c["path"] for c in run.calls("publish", "load")] == ["output/service1.env.groovy"]
+    assert result["env"]["SERVICE1_BUILD"] == "90"
+    assert result["env"]["SERVICE1_COMMIT_MSG"] == HOSTILE_COMMIT
+    archived = run.calls("publish", "archiveArtifacts")
+    assert archived[0]["artifacts"] == "output/service1.env.groovy,output/service1.manifest.json"
+
+
+def test_import_of_newest_builds_sets_env_from_the_generated_env_groovy(run: Run) -> None:
+    result = run.result("import-from")
+    assert result["error"] is None
+    assert run.argv("import-from") == [
+        [
+            "import-artifacts",
+            "--from=service1-build",
+            "--from=team/service2-build",
+            "--target=import",
+        ]
+    ]
+    env = result["env"]
+    assert env["SERVICE1_BUILD"] == "90"
+    assert env["SERVICE2_BUILD"] == "45"
+    assert env["SERVICE1_IMAGE"].endswith("/service1:90")
+    assert env["SERVICE1_COMMIT_MSG"] == HOSTILE_COMMIT
+    assert "STALE_BUILD" not in env, "a file left by an earlier build was loaded"
+    assert result["returned"] == ["service1#90", "service2#45"]
+    assert [c["path"] for c in run.calls("import-from", "load")] == [
+        "import/service1.env.groovy",
+        "import/service2.env.groovy",
+    ]
+    assert run.calls("import-from", "archiveArtifacts")[0]["artifacts"] == (
+        "import/*.env.groovy,import/manifest.json"
+    )
+    assert not list(Path("/tmp").glob(f"{MARKER}*"))
+
+
+def test_import_of_a_chosen_upstream_build_with_overrides(run: Run) -> None:
+    assert run.result("import-upstream")["error"] is None
+    assert run.argv("import-upstream") == [
+        [
+            "import-artifacts",
+            "--from=deploy-test",
+            "--build=12-Fix login - again",
+            "--target=import",
+            "--override=service1=91",
+            "--override=service2=45",
+            "--override=svc-3=7",
+        ]
+    ]
+
+
+def test_orchestrate_verify_wait_command_lines(run: Run) -> None:
+    assert run.argv("orchestrate-apply") == [
+        ["orchestrate", "apply", "appcluster-test", "ap-southeast-2", "--import-dir=import"]
+    ]
+    assert run.argv("orchestrate-init") == [
+        ["orchestrate", "init", "appcluster-test", "ap-southeast-2"]
+    ]
+    assert run.argv("orchestrate-live") == [
+        [
+            "orchestrate",
+            "apply",
+            "appcluster-live",
+            "ap-southeast-2",
+            "--import-dir=import",
+            "--runner=docker",
+            "--confirm-live",
+            "--",
+            "-lock-timeout=5m",
+            "-var",
+            "x=$(id)",
+        ]
+    ]
+    assert run.argv("verify") == [
+        ["verify-images", "--import-dir=import", "--region=ap-southeast-2"]
+    ]
+    assert run.argv("wait") == [
+        [
+            "wait-rollout",
+            "--cluster=appcluster-test",
+            "--service=service1",
+            "--service=service2",
+            "--timeout=15m",
+        ]
+    ]
+    for name in ("orchestrate-apply", "orchestrate-live", "verify", "wait"):
+        assert run.result(name)["error"] is None
+        _assert_no_shell_text_from_values(run, name)
+
+
+def test_record_deployment_passes_the_display_name_as_one_argument(run: Run) -> None:
+    assert run.result("record")["error"] is None
+    assert run.argv("record") == [
+        [
+            "record-deployment",
+            "--environment=test",
+            "--import-dir=import",
+            "--output-dir=output",
+            "--display-name=12-Fix 'it' ${x} $(id)",
+        ]
+    ]
+    assert run.calls("record", "archiveArtifacts")[0]["artifacts"] == (
+        "output/*.env.groovy,output/manifest.json"
+    )
+
+
+def test_display_name_from_git_is_assigned_as_a_value(run: Run) -> None:
+    result = run.result("display-name")
+    assert run.argv("display-name") == [["set-display-name", "--print"]]
+    assert run.calls("display-name", "sh")[0]["returnStdout"] is True
+    assert result["displayName"] == "Fix 'quoted' $(id) ${x} `id`\n\nbody line"
+
+
+def test_deploy_display_name_and_choice_helpers(run: Run) -> None:
+    summary = run.result("deployed-summary")["returned"]
+    assert (
+        summary
+        == ("service1 #90 Fix login | service2 #45 | service3 #7 bell <b>" + "x" * 200)[:120]
+    )
+    assert run.result("subject-of-choice")["returned"] == [
+        "Fix - it",
+        "",
+        ["service1=91", "svc-2=7"],
+    ]
+
+
+def test_a_failing_cli_fails_the_step(run: Run) -> None:
+    assert run.result("cli-fails")["error"] == "script returned exit code 3"
+
+
+@pytest.mark.parametrize(
+    ("status", "colour"),
+    [
+        ("STARTED", "#FFFF00"),
+        ("SUCCESS", "#00FF00"),
+        ("FAILURE", "#FF0000"),
+        ("UNSTABLE", "#FFA500"),
+        (None, "#FFFF00"),
+    ],
+)
+def test_notify_build_colours_and_escapes_for_slack(
+    run: Run, status: str | None, colour: str
+) -> None:
+    (sent,) = run.calls(f"notify-{status}", "slackSend")
+    assert sent["color"] == colour
+    shown = status or "STARTED"
+    assert sent["message"] == (
+        f"{shown}: [#12] deploy-&lt;test&gt; &lt;!channel&gt; Fix &amp; &lt;b&gt;login&lt;/b&gt;"
+        " (<https://ci/job/x/12/|open>)"
+    )
+    assert sent["failOnError"] is False
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("bad-service", "pipelinelibPublish: invalid service name 'Service 1'"),
+        ("bad-service-injection", "pipelinelibPublish: invalid service name 'x; rm -rf /'"),
+        ("bad-job", "pipelinelibImport: invalid job name 'a/../b'"),
+        ("bad-job-quote", "pipelinelibImport: invalid job name 'svc''"),
+        ("no-job", "pipelinelibImport: give the upstream job(s)"),
+        ("bad-selector", "pipelinelibImport: no build selected"),
+        ("bad-selector-text", "pipelinelibImport: invalid build selector 'latest-x'"),
+        ("bad-override", "pipelinelibImport: invalid build override 'service1=abc'"),
+        ("bad-override-service", "pipelinelibImport: invalid build override '$(id)=3'"),
+        ("bad-target", "pipelinelibImport: invalid target directory '../outside'"),
+        ("bad-command", "pipelinelibOrchestrate: unknown orchestrate command 'rm'"),
+        ("bad-stack", "pipelinelibOrchestrate: invalid stack name 'stack; id'"),
+        ("bad-region", "pipelinelibOrchestrate: invalid region 'mars-1'"),
+        ("bad-timeout", "pipelinelibWaitRollout: invalid timeout '15 m'"),
+        ("bad-cluster", "pipelinelibWaitRollout: invalid cluster name 'a b'"),
+        ("bad-environment", "pipelinelibRecordDeployment: invalid environment name 'Live!'"),
+        ("nul-byte", "pipelinelib: pipelinelib argument contains a NUL character"),
+    ],
+)
+def test_bad_arguments_stop_the_step_before_any_shell(run: Run, name: str, message: str) -> None:
+    result = run.result(name)
+    assert result["error"] is not None
+    assert result["error"].startswith(message), result["error"]
+    assert run.calls(name, "sh") == []
+    assert run.argv(name) == []
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_hostile_values_reach_the_cli_as_single_arguments(run: Run, shell: str) -> None:
+    tag = Path(shell).name
+    values = _hostile_values(shell)
+    assert len(values) >= (200 if shell == "/bin/sh" else HAND_WRITTEN)
+    for index, value in enumerate(values):
+        name = f"hostile-{tag}-{index}"
+        assert run.result(name)["error"] is None, (value, run.result(name)["error"])
+        assert run.argv(name) == [
+            ["import-artifacts", "--from=deploy-test", f"--build=12-{value}", "--target=import"],
+            [
+                "record-deployment",
+                "--environment=test",
+                "--import-dir=import",
+                "--output-dir=output",
+                f"--display-name={value}",
+            ],
+        ], value
+        # The shell text is pipelinelib "$PL_ARG_0" ... whatever the value: it never saw it.
+        _assert_no_shell_text_from_values(run, name)
+    assert not list(Path("/tmp").glob(f"{MARKER}*"))
+    assert not list(run.root.rglob(f"{MARKER}*"))
