@@ -59,3 +59,9 @@ class Settings:
             build=get(ENV_BUILD),
             url=get(ENV_URL),
         )
+
+
+def tokens_file(environ: Mapping[str, str] | None = None) -> str | None:
+    """The service's tokens file from ``PIPELINELIB_TOKENS_FILE`` (``serve --tokens-file`` wins)."""
+    env = os.environ if environ is None else environ
+    return env.get(ENV_TOKENS_FILE) or None

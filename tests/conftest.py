@@ -17,6 +17,7 @@ from pipelinelib.cli import main
 # Shared fixtures of each area live in tests/fixtures/<area>.py; list the module here.
 pytest_plugins = [
     "tests.fixtures.tools",
+    "tests.fixtures.service",
 ]
 
 TESTS = Path(__file__).parent
