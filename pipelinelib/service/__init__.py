@@ -26,11 +26,9 @@ log = logging.getLogger(__name__)
 
 
 def json_error(status: int, message: str) -> Response:
-    response = Response(
-        json.dumps({"error": message}, ensure_ascii=True) + "\n",
-        status=status,
-        mimetype="application/json",
-    )
+    from pipelinelib.service.api import dumps
+
+    response = Response(dumps({"error": message}), status=status, mimetype="application/json")
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 
@@ -61,6 +59,9 @@ def create_app(
         tokens = {**(tokens or {}), **read_tokens_file(Path(tokens_file))}
 
     app = Flask("pipelinelib.service")
+    # No HTML redirects: '//' and trailing slashes reach the views (and their JSON errors).
+    app.url_map.merge_slashes = False
+    app.url_map.strict_slashes = False
     app.json.ensure_ascii = True  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["pipelinelib"] = {

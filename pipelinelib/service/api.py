@@ -37,7 +37,7 @@ _RESULTS = ("SUCCESS", "UNSTABLE", "FAILURE", "ABORTED", "NOT_BUILT")
 class JobConverter(PathConverter):
     """A Jenkins full name with folders (``team/service1-build``); validated in the view."""
 
-    regex = "[^/].*?"
+    regex = r"[^/][\s\S]*?"
 
 
 def register_converters(app: Flask) -> None:
@@ -66,10 +66,16 @@ def _authorize(scope: str) -> None:
     _ext()["auth"].check(request.headers.get("Authorization"), scope)
 
 
+_HTML_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
+
+
+def dumps(data: Any) -> str:
+    """JSON with no raw ``<``, ``>`` or ``&``: inert even if something renders it as HTML."""
+    return json.dumps(data, ensure_ascii=True).translate(_HTML_SAFE) + "\n"
+
+
 def _json(data: Any, status: int = 200) -> Response:
-    return Response(
-        json.dumps(data, ensure_ascii=True) + "\n", status=status, mimetype="application/json"
-    )
+    return Response(dumps(data), status=status, mimetype="application/json")
 
 
 def _text(body: str, status: int = 200) -> Response:

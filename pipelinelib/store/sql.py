@@ -17,7 +17,7 @@ import hashlib
 import json
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -243,6 +243,18 @@ class SqlStore:
     # --- the protocol ------------------------------------------------------------------------
 
     def publish(self, manifest: Manifest) -> bool:
+        with _translate("record the build"), self._write() as conn:
+            return self._publish_on(conn, manifest)
+
+    def publish_many(self, manifests: Iterable[Manifest]) -> int:
+        """Publish in one transaction (back-filling history); the count of builds created.
+
+        Same rules as :meth:`publish`: one conflict rolls the whole batch back.
+        """
+        with _translate("record the builds"), self._write() as conn:
+            return sum(self._publish_on(conn, m) for m in manifests)
+
+    def _publish_on(self, conn: Connection, manifest: Manifest) -> bool:
         text = canonical_json(manifest)
         digest = hashlib.sha256(text.encode("ascii")).hexdigest()
         values = {
@@ -265,37 +277,37 @@ class SqlStore:
             .on_conflict_do_nothing(index_elements=["job", "number"])
             .returning(builds.c.id)
         )
-        with _translate("record the build"), self._write() as conn:
-            build_id = conn.execute(insert).scalar_one_or_none()
-            if build_id is None:
-                existing = conn.execute(
-                    sa.select(builds.c.sha256).where(
-                        builds.c.job == manifest.job, builds.c.number == manifest.number
-                    )
-                ).scalar_one()
-                if existing == digest:
-                    return False
-                raise ConflictError(
-                    f"{manifest.job} #{manifest.number} is already recorded with different "
-                    "content; manifests are immutable",
-                    job=manifest.job,
-                    number=manifest.number,
+        build_id = conn.execute(insert).scalar_one_or_none()
+        if build_id is None:
+            # Someone else's row (committed: the insert waited for it). Same content or not?
+            existing = conn.execute(
+                sa.select(builds.c.sha256).where(
+                    builds.c.job == manifest.job, builds.c.number == manifest.number
                 )
-            if manifest.services:
-                conn.execute(
-                    build_services.insert(),
-                    [
-                        {
-                            "build_id": build_id,
-                            "service": s.name,
-                            "service_build": s.build,
-                            "image": s.image,
-                            "digest": s.digest,
-                            "commit": s.commit,
-                        }
-                        for s in manifest.services.values()
-                    ],
-                )
+            ).scalar_one()
+            if existing == digest:
+                return False
+            raise ConflictError(
+                f"{manifest.job} #{manifest.number} is already recorded with different "
+                "content; manifests are immutable",
+                job=manifest.job,
+                number=manifest.number,
+            )
+        if manifest.services:
+            conn.execute(
+                build_services.insert(),
+                [
+                    {
+                        "build_id": build_id,
+                        "service": s.name,
+                        "service_build": s.build,
+                        "image": s.image,
+                        "digest": s.digest,
+                        "commit": s.commit,
+                    }
+                    for s in manifest.services.values()
+                ],
+            )
         return True
 
     def get_build(self, job: str, number: int) -> Manifest:

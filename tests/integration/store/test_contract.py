@@ -73,9 +73,7 @@ def test_display_name_set_later_shows_in_listings_but_manifest_hash_is_unchanged
 def test_find_service_build_returns_the_build_jobs_publish(any_store: ManifestStore) -> None:
     original = build_manifest("service1-build", 95, message="Fix login\n\nDetails")
     any_store.publish(original)
-    any_store.publish(
-        deploy_manifest("deploy-test", 3, "test", [original.services["service1"]])
-    )
+    any_store.publish(deploy_manifest("deploy-test", 3, "test", [original.services["service1"]]))
     assert any_store.find_service_build("service1", 95) == original.services["service1"]
     with pytest.raises(NotFoundError, match="no successful build 96 of service service1"):
         any_store.find_service_build("service1", 96)
