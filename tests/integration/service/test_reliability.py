@@ -55,7 +55,7 @@ def test_kill_9_while_publishing_loses_no_acknowledged_publish(
     for cycle in range(3):
         stop = threading.Event()
 
-        def publisher() -> None:
+        def publisher(stop: threading.Event = stop, base: str = svc.url) -> None:
             with requests.Session() as http:
                 http.headers["Authorization"] = f"Bearer {PUBLISH_TOKEN}"
                 while not stop.is_set():
@@ -63,7 +63,7 @@ def test_kill_9_while_publishing_loses_no_acknowledged_publish(
                         number = next(numbers)
                     try:
                         r = http.post(
-                            f"{svc.url}/api/v1/builds",
+                            f"{base}/api/v1/builds",
                             json=manifest_body(number, 0, "crash"),
                             timeout=5,
                         )
