@@ -257,7 +257,12 @@ def set_display_name(job: str, number: str) -> Response:
 def choices(job: str) -> Response:
     _authorize("read")
     validate_job_name(job)
-    lines = [str(c) for c in _store().choices(job, limit=_limit())]
+    store = _store()
+    fast = getattr(store, "choice_lines", None)  # SqlStore: no model objects on the hot path
+    limit = _limit()
+    lines: list[str] = (
+        fast(job, limit=limit) if fast else [str(c) for c in store.choices(job, limit=limit)]
+    )
     body = "".join(f"{line}\n" for line in lines)
     etag = hashlib.sha256(body.encode("utf-8")).hexdigest()[:32]
     response = _text(body)

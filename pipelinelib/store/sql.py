@@ -67,7 +67,7 @@ builds = sa.Table(
     sa.Column("environment", sa.String(63)),
     sa.Column("source_job", sa.String(255)),
     sa.Column("source_number", sa.Integer),
-    sa.Column("display_name", sa.Text),
+    sa.Column("subject", sa.String(120), nullable=False),
     sa.Column("url", sa.Text),
     sa.Column("manifest", sa.Text, nullable=False),
     sa.Column("sha256", sa.String(64), nullable=False),
@@ -88,6 +88,7 @@ display_names = sa.Table(
     metadata,
     sa.Column("build_id", sa.Integer, sa.ForeignKey("builds.id"), primary_key=True),
     sa.Column("name", sa.Text, nullable=False),
+    sa.Column("subject", sa.String(120), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )
 
@@ -162,8 +163,10 @@ def _sqlite_engine(url: URL) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        write = conn.get_execution_options().get("pipelinelib_write", False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        options = conn.get_execution_options()
+        if options.get("pipelinelib_single_read"):
+            return  # one SELECT is atomic by itself; no BEGIN/ROLLBACK round trips
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get("pipelinelib_write") else "BEGIN")
 
     return engine
 
@@ -237,7 +240,8 @@ class SqlStore:
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
-        with self.engine.connect() as conn:
+        """For one SELECT: on SQLite it runs without an explicit transaction."""
+        with self.engine.connect().execution_options(pipelinelib_single_read=True) as conn:
             yield conn
 
     # --- the protocol ------------------------------------------------------------------------
@@ -264,8 +268,7 @@ class SqlStore:
             "environment": manifest.environment,
             "source_job": manifest.source.job if manifest.source else None,
             "source_number": manifest.source.number if manifest.source else None,
-            # Only feeds subjects (which drop control characters); PostgreSQL text refuses NUL.
-            "display_name": _subject_text(manifest.display_name),
+            "subject": manifest.subject,
             "url": manifest.url,
             "manifest": text,
             "sha256": digest,
@@ -347,10 +350,18 @@ class SqlStore:
         _check_limit(limit)
         with _translate("list choices"), self._read() as conn:
             rows = conn.execute(_CHOICES, {"job": job, "limit": limit}).all()
-        return [
-            Choice(number, subject_of(_name(override) if override else name, number))
-            for number, override, name in rows
-        ]
+        return [Choice(number, subject) for number, subject in rows]
+
+    def choice_lines(self, job: str, *, limit: int = 100) -> list[str]:
+        """``choices`` as the lines the service sends: the hot path, without model objects.
+
+        Subjects are computed at publish time and stored, so this is one index range scan.
+        """
+        validate_job_name(job)
+        _check_limit(limit)
+        with _translate("list choices"), self._read() as conn:
+            rows = conn.execute(_CHOICES, {"job": job, "limit": limit}).all()
+        return [f"{number}-{subject}" for number, subject in rows]
 
     def set_display_name(self, job: str, number: int, name: str) -> None:
         validate_job_name(job)
@@ -373,12 +384,17 @@ class SqlStore:
             upsert = self._insert(display_names).values(
                 build_id=build_id,
                 name=json.dumps(name, ensure_ascii=True),
+                subject=subject_of(name, number),
                 updated_at=datetime.now(UTC),
             )
             conn.execute(
                 upsert.on_conflict_do_update(
                     index_elements=["build_id"],
-                    set_={"name": upsert.excluded.name, "updated_at": upsert.excluded.updated_at},
+                    set_={
+                        "name": upsert.excluded.name,
+                        "subject": upsert.excluded.subject,
+                        "updated_at": upsert.excluded.updated_at,
+                    },
                 )
             )
 
@@ -460,7 +476,7 @@ class SqlStore:
 
 
 _CHOICES = (
-    sa.select(builds.c.number, display_names.c.name, builds.c.display_name)
+    sa.select(builds.c.number, sa.func.coalesce(display_names.c.subject, builds.c.subject))
     .select_from(_with_names)
     .where(builds.c.job == sa.bindparam("job", type_=sa.String), builds.c.result == "SUCCESS")
     .order_by(builds.c.number.desc())
@@ -474,10 +490,6 @@ def _check_result(result: str) -> str:
     if result not in RESULTS:
         raise InvalidInputError(f"result must be one of {', '.join(RESULTS)}, not {result!r}")
     return result
-
-
-def _subject_text(value: str | None) -> str | None:
-    return value.replace("\x00", "") if value is not None else None
 
 
 def _name(stored: str) -> str:

@@ -26,7 +26,9 @@ def upgrade() -> None:
         sa.Column("environment", sa.String(63), nullable=True),
         sa.Column("source_job", sa.String(255), nullable=True),
         sa.Column("source_number", sa.Integer, nullable=True),
-        sa.Column("display_name", sa.Text, nullable=True),
+        # The choice subject (first line of the display name, control characters removed, at
+        # most 120 characters), computed once at publish so choices are a plain index scan.
+        sa.Column("subject", sa.String(120), nullable=False),
         sa.Column("url", sa.Text, nullable=True),
         sa.Column("manifest", sa.Text, nullable=False),
         sa.Column("sha256", sa.String(64), nullable=False),

@@ -27,6 +27,7 @@ def upgrade() -> None:
         ),
         # JSON string (ensure_ascii): any text, NUL included, in any database.
         sa.Column("name", sa.Text, nullable=False),
+        sa.Column("subject", sa.String(120), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     )
 
