@@ -178,6 +178,12 @@ class SqlStore:
         self.engine = engine
         self.dialect = engine.dialect.name
         self._insert = sqlite_dialect.insert if self.dialect == "sqlite" else pg_dialect.insert
+        # Built once: constructing statements per publish costs more than executing them.
+        self._insert_build = (
+            self._insert(builds)
+            .on_conflict_do_nothing(index_elements=["job", "number"])
+            .returning(builds.c.id)
+        )
         self._closed = threading.Event()
         if migrate:
             self.migrate()
@@ -274,19 +280,11 @@ class SqlStore:
             "sha256": digest,
             "created_at": datetime.now(UTC),
         }
-        insert = (
-            self._insert(builds)
-            .values(**values)
-            .on_conflict_do_nothing(index_elements=["job", "number"])
-            .returning(builds.c.id)
-        )
-        build_id = conn.execute(insert).scalar_one_or_none()
+        build_id = conn.execute(self._insert_build, values).scalar_one_or_none()
         if build_id is None:
             # Someone else's row (committed: the insert waited for it). Same content or not?
             existing = conn.execute(
-                sa.select(builds.c.sha256).where(
-                    builds.c.job == manifest.job, builds.c.number == manifest.number
-                )
+                _EXISTING_HASH, {"job": manifest.job, "number": manifest.number}
             ).scalar_one()
             if existing == digest:
                 return False
@@ -475,6 +473,10 @@ class SqlStore:
             self.engine.dispose()
 
 
+_EXISTING_HASH = sa.select(builds.c.sha256).where(
+    builds.c.job == sa.bindparam("job", type_=sa.String),
+    builds.c.number == sa.bindparam("number", type_=sa.Integer),
+)
 _CHOICES = (
     sa.select(builds.c.number, sa.func.coalesce(display_names.c.subject, builds.c.subject))
     .select_from(_with_names)
