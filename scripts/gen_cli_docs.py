@@ -45,7 +45,10 @@ EXIT_CODES = """
 
 def render() -> str:
     parts = [HEADER]
-    with click.Context(cli, info_name="pipelinelib", terminal_width=100) as ctx:
+    # The group's context_settings (help_option_names: -h, --help) as the real CLI uses them;
+    # without them the help text depended on whether a command had run in this process before.
+    settings = {**cli.context_settings, "terminal_width": 100}
+    with click.Context(cli, info_name="pipelinelib", **settings) as ctx:
         parts.append("## pipelinelib\n\n```\n" + cli.get_help(ctx) + "\n```\n")
         for name in sorted(cli.list_commands(ctx)):
             command = cli.get_command(ctx, name)

@@ -11,7 +11,6 @@ import json
 import logging
 import time
 from pathlib import Path
-from typing import Any
 
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
@@ -128,17 +127,4 @@ def create_app(
         log.exception("internal error")
         return json_error(500, f"internal error ({type(exc).__name__})")
 
-    @app.teardown_appcontext
-    def _noop(_exc: BaseException | None) -> None:
-        return None
-
     return app
-
-
-def store_of(app: Flask) -> ManifestStore:
-    store: ManifestStore = app.extensions["pipelinelib"]["store"]
-    return store
-
-
-def close_app(app: Any) -> None:
-    store_of(app).close()
