@@ -168,7 +168,8 @@ class HttpStore:
         )
         response.encoding = "utf-8"
         try:
-            return [Choice.parse(line) for line in response.text.splitlines() if line]
+            # "\n" only: a subject may hold U+2028 and other separators splitlines() would cut at.
+            return [Choice.parse(line) for line in response.text.split("\n") if line]
         except InvalidInputError as exc:
             raise RemoteServiceError(f"the manifest service sent a bad choice: {exc}") from exc
 

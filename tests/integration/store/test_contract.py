@@ -8,7 +8,7 @@ import attrs
 import pytest
 
 from pipelinelib.errors import ConflictError, InvalidInputError, NotFoundError
-from pipelinelib.model import Choice, Manifest, SourceRef
+from pipelinelib.model import Choice, Manifest, SourceRef, clean_text, subject_of
 from pipelinelib.store import ManifestStore
 from tests.fakes.hostile import corpus
 from tests.fakes.manifests import build_manifest, deploy_manifest, service_build
@@ -107,6 +107,8 @@ def test_hostile_text_round_trips_exactly(any_store: ManifestStore) -> None:
         any_store.publish(manifest)
         assert any_store.get_build("hostile", number) == manifest
         assert any_store.publish(manifest) is False
+    expected = [Choice(n, subject_of(clean_text(v), n)) for n, v in enumerate(values, 1)]
+    assert any_store.choices("hostile", limit=1000) == expected[::-1]
 
 
 @pytest.mark.parametrize(
