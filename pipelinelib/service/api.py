@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from typing import Any
+from urllib.parse import quote
 
 from flask import Blueprint, Flask, Response, current_app, request
 from werkzeug.routing import PathConverter
@@ -195,7 +196,9 @@ def publish() -> Response:
         raise
     counter.labels("created" if created else "identical").inc()
     response = _json(manifest.to_dict(), 201 if created else 200)
-    response.headers["Location"] = f"/api/v1/jobs/{manifest.job}/builds/{manifest.number}"
+    # Job names may hold any Unicode; a header is Latin-1, so the path is percent-encoded.
+    job_path = quote(manifest.job, safe="/")
+    response.headers["Location"] = f"/api/v1/jobs/{job_path}/builds/{manifest.number}"
     return response
 
 

@@ -58,6 +58,17 @@ def test_publish_created_identical_conflict(service: LiveService, http: requests
     )
 
 
+def test_unicode_job_names_work_in_paths_and_headers(
+    service: LiveService, http: requests.Session
+) -> None:
+    body = build_manifest("équipe/日本-build", 3).to_dict()
+    created = publish(http, service, body)
+    assert created.status_code == 201, created.text
+    location = created.headers["Location"]
+    assert location == "/api/v1/jobs/%C3%A9quipe/%E6%97%A5%E6%9C%AC-build/builds/3"
+    assert http.get(service.url + location, timeout=10).json() == body
+
+
 def test_reads_with_folders_in_job_names(service: LiveService, http: requests.Session) -> None:
     for n in (1, 2, 3):
         publish(
