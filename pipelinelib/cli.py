@@ -29,6 +29,7 @@ from pipelinelib.config import (
     ENV_SERVER,
     ENV_TERRAFORM,
     ENV_TOKEN,
+    ENV_TOKENS_FILE,
     ENV_URL,
 )
 from pipelinelib.errors import InvalidInputError, PipelinelibError, StoreUnavailableError
@@ -173,11 +174,11 @@ def open_store(server: str | None, token: str | None, db: str) -> Iterator[Manif
     store: ManifestStore
     try:
         if server:
-            from pipelinelib.client import HttpStore  # type: ignore[import-not-found]
+            from pipelinelib.client import HttpStore
 
             store = HttpStore(server, token=token)
         else:
-            from pipelinelib.store.sql import SqlStore  # type: ignore[import-not-found]
+            from pipelinelib.store.sql import SqlStore
 
             store = SqlStore.from_url(db)
     except ImportError as exc:  # pragma: no cover - only when the package is installed partially
@@ -454,12 +455,14 @@ def list_builds_cmd(
         else:
             _print("".join(f"{b.choice}\n" for b in builds), nl=False)
         return
+    from pipelinelib import pipeline
+
     with open_store(server, token, db) as store:
         if fmt == "json":
-            manifests = store.list_builds(job, limit=limit)
+            manifests = pipeline.list_builds(store, job, limit=limit)
             _emit_json({"builds": [m.to_dict() for m in manifests]})
         else:
-            choices = store.choices(job, limit=limit)
+            choices = pipeline.list_choices(store, job, limit=limit)
             _print("".join(f"{c}\n" for c in choices), nl=False)
 
 
@@ -791,6 +794,150 @@ def wait_rollout_cmd(
         return
     for result in outcome.services:
         _print(f"{result.service}: {result.status} ({result.state.task_definition})")
+
+
+@cli.command("import-artifacts")
+@click.option(
+    "--from",
+    "from_jobs",
+    multiple=True,
+    required=True,
+    help="Upstream job full name; repeat for several jobs.",
+)
+@click.option(
+    "--build",
+    "selector",
+    default="lastSuccessful",
+    show_default=True,
+    help="lastSuccessful, a build number, or a choice such as '12-Fix login'.",
+)
+@click.option(
+    "--target",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("import"),
+    show_default=True,
+    help="Directory the env.groovy files and manifest.json are written to.",
+)
+@click.option(
+    "--override",
+    "overrides",
+    multiple=True,
+    metavar="SERVICE=BUILD",
+    help="Use this build of a service instead of the imported one; repeatable.",
+)
+@store_options
+@json_option
+def import_artifacts_cmd(
+    from_jobs: tuple[str, ...],
+    selector: str,
+    target: Path,
+    overrides: tuple[str, ...],
+    server: str | None,
+    token: str | None,
+    db: str,
+    as_json: bool,
+) -> None:
+    """Import the selected upstream builds' manifests as env.groovy files (Copy Artifact).
+
+    Writes import/SERVICE.env.groovy per service, import/manifest.json (its "source" names the
+    upstream job #number when the services are exactly that build's) and import/imports.json
+    (where each service came from).
+
+    \b
+    Example (deploy-test takes the newest successful build of each service):
+      pipelinelib import-artifacts --from service1-build --from service2-build
+    \b
+    Example (deploy-beta takes the build a person picked, with one service replaced):
+      pipelinelib import-artifacts --from deploy-test --build "$DEPLOY_TEST_BUILD" \\
+        --override service1=95
+    """
+    from pipelinelib import pipeline
+
+    parsed = pipeline.parse_overrides(overrides)
+    with open_store(server, token, db) as store:
+        result = pipeline.import_artifacts(
+            store, from_jobs=from_jobs, selector=selector, target=target, overrides=parsed
+        )
+    if as_json:
+        _emit_json(result.manifest.to_dict())
+        return
+    for upstream in result.upstream:
+        click.echo(f"imported {upstream.job} #{upstream.number}")
+    for name, entry in result.overrides.items():
+        click.echo(f"override: {name} build {entry.build}")
+    for path in result.env_files:
+        click.echo(f"wrote {path}")
+    click.echo(f"wrote {result.manifest_file}")
+
+
+@cli.command("serve")
+@click.option(
+    "--db",
+    envvar=ENV_DB,
+    default=DEFAULT_DB,
+    show_default=True,
+    show_envvar=True,
+    help="SQLAlchemy URL of the store: sqlite:///PATH or postgresql://USER@HOST/DB.",
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True)
+@click.option(
+    "--tokens-file",
+    envvar=ENV_TOKENS_FILE,
+    show_envvar=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File of 'TOKEN SCOPE[,SCOPE]' lines (scopes publish, read).",
+)
+@click.option(
+    "--insecure-allow-anonymous",
+    is_flag=True,
+    help="Accept writes without a token (demos only).",
+)
+@click.option(
+    "--require-read-token",
+    is_flag=True,
+    help="Reads need a token with the read (or publish) scope too.",
+)
+@click.option(
+    "--max-body",
+    type=click.IntRange(1024, 64 * 1024 * 1024),
+    default=1024 * 1024,
+    show_default=True,
+    help="Largest request body in bytes (chunked bodies included).",
+)
+def serve_cmd(
+    db: str,
+    host: str,
+    port: int,
+    tokens_file: Path | None,
+    insecure_allow_anonymous: bool,
+    require_read_token: bool,
+    max_body: int,
+) -> None:
+    """Run the manifest service with the development server (see docs/operations.md).
+
+    \b
+    Example:
+      pipelinelib serve --db sqlite:///var/lib/pipelinelib/pipelinelib.db \\
+        --tokens-file /etc/pipelinelib/tokens --port 8080
+    """
+    import logging
+
+    from werkzeug.serving import run_simple
+
+    from pipelinelib.service import create_app
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    app = create_app(
+        db,
+        tokens=None if tokens_file is not None else {},
+        tokens_file=tokens_file,
+        allow_anonymous_writes=insecure_allow_anonymous,
+        require_read_token=require_read_token,
+        max_body=max_body,
+    )
+    click.echo(f"serving on http://{host}:{port}/ (store {db})", err=True)
+    run_simple(host, port, app, threaded=True, use_reloader=False)
 
 
 @cli.command("demo")

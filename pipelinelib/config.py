@@ -66,3 +66,9 @@ class Settings:
             url=get(ENV_URL),
             aws_region=get(ENV_AWS_REGION) or get(ENV_AWS_DEFAULT_REGION),
         )
+
+
+def tokens_file(environ: Mapping[str, str] | None = None) -> str | None:
+    """The service's tokens file from ``PIPELINELIB_TOKENS_FILE`` (``serve --tokens-file`` wins)."""
+    env = os.environ if environ is None else environ
+    return env.get(ENV_TOKENS_FILE) or None

@@ -5,6 +5,7 @@ Each function takes plain values and a store, and returns models; nothing here p
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,6 +15,8 @@ import attrs
 from pipelinelib import files, git
 from pipelinelib.errors import (
     ArtifactFormatError,
+    ConflictError,
+    FileAccessError,
     InvalidInputError,
     NotFoundError,
     PipelinelibError,
@@ -22,8 +25,10 @@ from pipelinelib.errors import (
 from pipelinelib.formats import groovy
 from pipelinelib.formats import manifest as manifest_json
 from pipelinelib.model import (
+    Choice,
     Manifest,
     ServiceBuild,
+    SourceRef,
     validate_build_number,
     validate_job_name,
     validate_service_name,
@@ -314,3 +319,157 @@ def set_display_name(
         except NotFoundError:
             recorded = False
     return DisplayNameResult(job, number, name, recorded)
+
+
+# --- listing and importing through a store ----------------------------------------------------
+
+
+def list_builds(store: ManifestStore, job: str, *, limit: int = 100) -> list[Manifest]:
+    """Newest successful builds of a job."""
+    return store.list_builds(validate_job_name(job), result="SUCCESS", limit=limit)
+
+
+def list_choices(store: ManifestStore, job: str, *, limit: int = 100) -> list[Choice]:
+    return store.choices(validate_job_name(job), limit=limit)
+
+
+LAST_SUCCESSFUL = "lastSuccessful"
+
+
+def select_build(store: ManifestStore, job: str, selector: str = LAST_SUCCESSFUL) -> Manifest:
+    """The build a selector names: ``lastSuccessful``, a number, or a choice ``12-Fix login``.
+
+    Only successful builds can be selected: importing a failed build's images is how broken
+    releases reach production.
+    """
+    validate_job_name(job)
+    if selector == LAST_SUCCESSFUL:
+        newest = store.list_builds(job, result="SUCCESS", limit=1)
+        if not newest:
+            raise NotFoundError(f"job {job} has no successful build in the store", job=job)
+        return newest[0]
+    number = Choice.parse(selector).number
+    manifest = store.get_build(job, number)
+    if not manifest.is_successful:
+        raise InvalidInputError(
+            f"{job} #{number} finished {manifest.result}; only successful builds can be imported",
+            job=job,
+            number=number,
+        )
+    return manifest
+
+
+def parse_overrides(values: Iterable[str]) -> dict[str, int]:
+    overrides: dict[str, int] = {}
+    for value in values:
+        service, sep, build = value.partition("=")
+        if not sep:
+            raise InvalidInputError(f"invalid override {value!r}: expected SERVICE=BUILD")
+        validate_service_name(service.strip())
+        if service.strip() in overrides:
+            raise InvalidInputError(f"service {service.strip()!r} is overridden twice")
+        overrides[service.strip()] = validate_build_number(build, f"override build of {service}")
+    return overrides
+
+
+@attrs.frozen
+class ImportResult:
+    """What ``import-artifacts`` wrote.
+
+    ``manifest.source`` is set when the imported services are exactly those of one upstream
+    build (one ``--from``, no override): ``record-deployment`` records it as "deployed exactly
+    job #N". It is None for a composition (several ``--from`` or an override), whose services
+    are then the only truth; ``imports`` tells where each one came from.
+    """
+
+    manifest: Manifest
+    upstream: tuple[Manifest, ...]
+    overrides: Mapping[str, ServiceBuild]
+    env_files: tuple[Path, ...]
+    manifest_file: Path
+    imports_file: Path
+
+
+def import_artifacts(
+    store: ManifestStore,
+    *,
+    from_jobs: Iterable[str],
+    selector: str = LAST_SUCCESSFUL,
+    target: Path = Path("import"),
+    overrides: Mapping[str, int] | None = None,
+) -> ImportResult:
+    """The Copy Artifact step through the store: the selected upstream manifests become files.
+
+    Writes ``<target>/<service>.env.groovy`` per service, ``<target>/manifest.json`` (the merged
+    manifest, see :class:`ImportResult`) and ``<target>/imports.json`` (per service: which job
+    #number it came from, or that it was overridden). Stale ``*.env.groovy`` files of an earlier
+    import in the same directory are removed, so ``load-env import/*.env.groovy`` sees only this
+    import.
+    """
+    jobs = list(dict.fromkeys(validate_job_name(j) for j in from_jobs))
+    if not jobs:
+        raise InvalidInputError("nothing to import: give at least one --from job")
+    upstream = [select_build(store, job, selector) for job in jobs]
+    services: dict[str, ServiceBuild] = {}
+    origin: dict[str, dict[str, object]] = {}
+    for manifest in upstream:
+        for name, entry in manifest.services.items():
+            previous = services.get(name)
+            if previous is not None and previous != entry:
+                came = origin[name]
+                raise ConflictError(
+                    f"service {name} is build {previous.build} in {came['job']} "
+                    f"#{came['number']} but build {entry.build} in {manifest.job} "
+                    f"#{manifest.number}; import from one of them or use --override {name}=N"
+                )
+            services[name] = entry
+            origin[name] = {"job": manifest.job, "number": manifest.number}
+    if not services:
+        raise InvalidInputError(
+            "the selected builds have no services: "
+            + ", ".join(f"{m.job} #{m.number}" for m in upstream)
+        )
+    applied: dict[str, ServiceBuild] = {}
+    for name, build in (overrides or {}).items():
+        if name not in services:
+            raise InvalidInputError(
+                f"cannot override {name}: it is not among the imported services "
+                f"({', '.join(sorted(services))})"
+            )
+        applied[name] = store.find_service_build(name, build)
+        services[name] = applied[name]
+        origin[name] = {"override": build}
+    first = upstream[0]
+    exact = len(upstream) == 1 and not applied
+    merged = Manifest(
+        job=first.job,
+        number=first.number,
+        display_name=first.display_name,
+        result="SUCCESS",
+        environment=None,
+        source=SourceRef(first.job, first.number) if exact else None,
+        url=first.url,
+        services=list(services.values()),
+    )
+    files.ensure_dir(target)
+    keep = {f"{name}.env.groovy" for name in services}
+    for stale in sorted(target.glob("*.env.groovy")):
+        if stale.name not in keep:
+            try:
+                stale.unlink()
+            except OSError as exc:
+                raise FileAccessError(f"cannot remove stale {stale}: {exc.strerror}") from exc
+    env_files = tuple(
+        files.write_atomic(target / f"{name}.env.groovy", groovy.render_env_groovy([entry]))
+        for name, entry in merged.services.items()
+    )
+    imports = {
+        "exact": exact,
+        "sources": [{"job": m.job, "number": m.number} for m in upstream],
+        "services": origin,
+    }
+    imports_file = files.write_atomic(
+        target / "imports.json", json.dumps(imports, indent=2, ensure_ascii=True) + "\n"
+    )
+    manifest_file = files.write_atomic(target / "manifest.json", manifest_json.dumps(merged))
+    return ImportResult(merged, tuple(upstream), applied, env_files, manifest_file, imports_file)

@@ -20,6 +20,7 @@ pytest_plugins = [
     "tests.fixtures.terraform_stacks",
     "tests.fixtures.jenkins",
     "tests.fixtures.aws",
+    "tests.fixtures.service",
 ]
 
 TESTS = Path(__file__).parent

@@ -12,8 +12,20 @@ from functools import cache
 
 import attrs
 import jinja2
+from flask import Blueprint, Response, request, url_for
 
-from pipelinelib.ledger import Board, DeploymentEntry, EnvironmentDiff
+from pipelinelib.errors import InvalidInputError, NotFoundError
+from pipelinelib.ledger import (
+    Board,
+    DeploymentEntry,
+    EnvironmentDiff,
+    build_board,
+    diff_environments,
+    order_environments,
+)
+from pipelinelib.model import validate_environment_name
+from pipelinelib.service import api
+from pipelinelib.store import ManifestStore
 
 
 @attrs.frozen
@@ -62,3 +74,80 @@ def render_history(
 
 def render_diff(diff: EnvironmentDiff, urls: Urls, nav: Sequence[str]) -> str:
     return _render("diff.html", urls, nav, diff=diff)
+
+
+# --- routes ------------------------------------------------------------------------------------
+
+blueprint = Blueprint("board", __name__)
+
+# Inline styles only, no script, no external anything: a hostile display name that escaped the
+# template still could not run or load a thing.
+_CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'"
+
+
+def _html(body: str) -> Response:
+    response = Response(body, content_type="text/html; charset=utf-8")
+    response.headers["Content-Security-Policy"] = _CSP
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _urls() -> Urls:
+    return Urls(
+        board=lambda: url_for("board.index"),
+        history=lambda env: url_for("board.environment", env=env),
+        diff=lambda: url_for("board.diff"),
+    )
+
+
+def _current(store: ManifestStore) -> dict[str, DeploymentEntry]:
+    entries = getattr(store, "environment_entries", None)
+    if entries is not None:
+        return dict(entries())
+    return {env: DeploymentEntry(m) for env, m in store.environments().items()}
+
+
+@blueprint.get("/")
+def index() -> Response:
+    api._authorize("read")
+    return _html(render_board(build_board(_current(api._store())), _urls()))
+
+
+@blueprint.get("/environments/<env>")
+def environment(env: str) -> Response:
+    api._authorize("read")
+    validate_environment_name(env)
+    store = api._store()
+    entries = getattr(store, "history_entries", None)
+    if entries is not None:
+        deployments = list(entries(env, limit=100))
+    else:
+        deployments = [DeploymentEntry(m) for m in store.history(env, limit=100)]
+    nav = order_environments(_current(store))
+    return _html(render_history(env, deployments, _urls(), nav))
+
+
+@blueprint.get("/diff")
+def diff() -> Response:
+    api._authorize("read")
+    names = {}
+    for key in ("from", "to"):
+        value = request.args.get(key)
+        if not value:
+            raise InvalidInputError(f"the query needs ?from=ENV&to=ENV (missing {key!r})")
+        names[key] = validate_environment_name(value)
+    store = api._store()
+    current = _current(store)
+    unknown = [n for n in names.values() if n not in current]
+    if len(unknown) == 2 or (unknown and unknown[0] == names["from"]):
+        raise NotFoundError(f"nothing is deployed to {unknown[0]}")
+    a, b = current[names["from"]], current.get(names["to"])
+    result = diff_environments(
+        names["from"],
+        a.deployment,
+        names["to"],
+        b.deployment if b else None,
+        store.service_builds_between,
+    )
+    return _html(render_diff(result, _urls(), order_environments(current)))

@@ -48,4 +48,10 @@ class ManifestStore(Protocol):
     def history(self, environment: str, *, limit: int = 100) -> list[Manifest]:
         """Deployments of one environment, newest first."""
 
+    def service_builds_between(
+        self, service: str, after: int, upto: int, *, limit: int = 100
+    ) -> list[ServiceBuild]:
+        """A service's published builds with ``after < build <= upto``, newest first: the
+        commits a promotion brings (``pipelinelib diff``)."""
+
     def close(self) -> None: ...

@@ -1,0 +1,131 @@
+"""The manifest service: a Flask app over a :class:`~pipelinelib.store.ManifestStore`.
+
+``create_app`` is the WSGI entry point for every server: ``pipelinelib serve`` (development),
+gunicorn in production (docs/operations.md): ``gunicorn 'pipelinelib.service:create_app()'``
+reads its configuration from the environment (``PIPELINELIB_DB``, ``PIPELINELIB_TOKENS_FILE``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from pathlib import Path
+
+from flask import Flask, Response, g, request
+from werkzeug.exceptions import HTTPException
+
+from pipelinelib.errors import PipelinelibError
+from pipelinelib.service.auth import Authorizer, read_tokens_file
+from pipelinelib.store import ManifestStore
+
+DEFAULT_MAX_BODY = 1024 * 1024
+access_log = logging.getLogger("pipelinelib.access")
+log = logging.getLogger(__name__)
+
+
+def json_error(status: int, message: str) -> Response:
+    from pipelinelib.service.api import dumps
+
+    response = Response(dumps({"error": message}), status=status, mimetype="application/json")
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def create_app(
+    store: ManifestStore | str | None = None,
+    *,
+    tokens: dict[str, frozenset[str]] | None = None,
+    tokens_file: Path | str | None = None,
+    allow_anonymous_writes: bool = False,
+    require_read_token: bool = False,
+    max_body: int = DEFAULT_MAX_BODY,
+) -> Flask:
+    """Build the app. ``store`` is a store or a database URL; None reads the environment."""
+    from pipelinelib import config
+    from pipelinelib.service import api, board, metrics
+
+    settings = config.Settings.from_env()
+    if store is None:
+        store = settings.db
+    if isinstance(store, str):
+        from pipelinelib.store.sql import SqlStore
+
+        store = SqlStore.from_url(store)
+    if tokens_file is None and tokens is None:
+        tokens_file = config.tokens_file()
+    if tokens_file is not None:
+        tokens = {**(tokens or {}), **read_tokens_file(Path(tokens_file))}
+
+    app = Flask("pipelinelib.service")
+    # No HTML redirects: '//' and trailing slashes reach the views (and their JSON errors).
+    app.url_map.merge_slashes = False
+    app.url_map.strict_slashes = False
+    app.json.ensure_ascii = True  # type: ignore[attr-defined]
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.extensions["pipelinelib"] = {
+        "store": store,
+        "auth": Authorizer(
+            tokens or {},
+            allow_anonymous_writes=allow_anonymous_writes,
+            require_read_token=require_read_token,
+        ),
+        "max_body": max_body,
+        "metrics": metrics.Metrics(),
+    }
+    app.register_blueprint(api.blueprint)
+    app.register_blueprint(board.blueprint)
+    api.register_converters(app)
+
+    @app.before_request
+    def _start_timer() -> None:
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def _finish(response: Response) -> Response:
+        route = request.url_rule.rule if request.url_rule is not None else "<unmatched>"
+        elapsed = time.perf_counter() - g.get("started", time.perf_counter())
+        app.extensions["pipelinelib"]["metrics"].observe(
+            request.method, route, response.status_code, elapsed
+        )
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        if access_log.isEnabledFor(logging.INFO):
+            access_log.info(
+                json.dumps(
+                    {
+                        "method": request.method,
+                        "path": request.path,
+                        "route": route,
+                        "status": response.status_code,
+                        "ms": round(elapsed * 1000, 3),
+                        "remote": request.remote_addr,
+                        "bytes": response.calculate_content_length(),
+                    },
+                    ensure_ascii=True,
+                )
+            )
+        return response
+
+    @app.errorhandler(PipelinelibError)
+    def _pipelinelib_error(exc: PipelinelibError) -> Response:
+        status = exc.http_status
+        if status >= 500:
+            log.warning("request failed: %s", exc.message)
+        response = json_error(status, exc.message)
+        if status == 401:
+            response.headers["WWW-Authenticate"] = 'Bearer realm="pipelinelib"'
+        return response
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Response:
+        response = json_error(exc.code or 500, exc.description or exc.name)
+        if exc.code == 405 and exc.valid_methods:  # type: ignore[attr-defined]
+            response.headers["Allow"] = ", ".join(exc.valid_methods)  # type: ignore[attr-defined]
+        return response
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Response:
+        log.exception("internal error")
+        return json_error(500, f"internal error ({type(exc).__name__})")
+
+    return app

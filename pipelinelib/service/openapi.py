@@ -1,0 +1,436 @@
+"""The OpenAPI 3.0 document of every route (served at ``/api/v1/openapi.json``)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from pipelinelib import __version__
+
+_NAME = "^[a-z0-9][a-z0-9_-]{0,62}$"
+_ERROR = {"$ref": "#/components/schemas/Error"}
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": _ERROR}}}
+
+
+def _json(description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+_JOB = {
+    "name": "job",
+    "in": "path",
+    "required": True,
+    "description": "Jenkins full name; folders are separated by '/'",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+}
+_NUMBER = {
+    "name": "number",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "integer", "minimum": 1, "maximum": 2147483647},
+}
+_LIMIT = {
+    "name": "limit",
+    "in": "query",
+    "required": False,
+    "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100},
+}
+_READ_ERRORS = {
+    "400": _error("invalid name, number or query parameter"),
+    "401": _error("a token is required (only when reads are protected)"),
+    "403": _error("the token may not read"),
+    "404": _error("unknown job, build, service or environment"),
+    "503": _error("the store is unavailable"),
+}
+_WRITE_ERRORS = {
+    "400": _error("invalid JSON or manifest"),
+    "401": _error("missing or unknown token"),
+    "403": _error("the token lacks the publish scope, or writes are disabled"),
+    "413": _error("the body is larger than the limit (1 MiB by default)"),
+    "503": _error("the store is unavailable"),
+}
+_BUILDS = {
+    "type": "object",
+    "required": ["builds"],
+    "properties": {"builds": {"type": "array", "items": {"$ref": "#/components/schemas/Manifest"}}},
+}
+_MANIFEST_REF = {"$ref": "#/components/schemas/Manifest"}
+
+
+@lru_cache(maxsize=1)
+def document() -> dict[str, Any]:
+    nullable_text = {"type": "string", "nullable": True, "maxLength": 65536}
+    service_build = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["build"],
+        "properties": {
+            "build": {"type": "integer", "minimum": 1, "maximum": 2147483647},
+            "image": {"type": "string", "nullable": True},
+            "digest": {"type": "string", "nullable": True},
+            "commit": {"type": "string", "nullable": True, "pattern": "^[0-9a-f]{7,64}$"},
+            "commit_message": nullable_text,
+        },
+    }
+    manifest = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["job", "number", "services"],
+        "properties": {
+            "job": {"type": "string", "minLength": 1, "maxLength": 255},
+            "number": {"type": "integer", "minimum": 1, "maximum": 2147483647},
+            "display_name": nullable_text,
+            "result": {
+                "type": "string",
+                "enum": ["SUCCESS", "UNSTABLE", "FAILURE", "ABORTED", "NOT_BUILT"],
+            },
+            "environment": {"type": "string", "nullable": True, "pattern": _NAME},
+            "source": {
+                "type": "object",
+                "nullable": True,
+                "additionalProperties": False,
+                "required": ["job", "number"],
+                "properties": {
+                    "job": {"type": "string"},
+                    "number": {"type": "integer", "minimum": 1},
+                },
+            },
+            "url": {"type": "string", "nullable": True, "maxLength": 2048},
+            "services": {"type": "object", "additionalProperties": service_build},
+            "deployment": {
+                "type": "object",
+                "nullable": True,
+                "additionalProperties": False,
+                "description": "what a deploy build adds (addition to CONTRACT)",
+                "properties": {
+                    "deployed_by": {"type": "string", "nullable": True, "maxLength": 255},
+                    "overrides": {"type": "array", "items": {"type": "string", "pattern": _NAME}},
+                    "rollout": {
+                        "type": "object",
+                        "nullable": True,
+                        "additionalProperties": {
+                            "type": "string",
+                            "enum": ["COMPLETED", "FAILED", "ROLLED_BACK", "TIMED_OUT", "SKIPPED"],
+                        },
+                    },
+                },
+            },
+        },
+    }
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "pipelinelib manifest service",
+            "version": __version__,
+            "description": "Every build's manifest, choices for Jenkins parameters, and the "
+            "environments ledger. Writes need 'Authorization: Bearer <token>' with the "
+            'publish scope. Every error is a JSON object {"error": message}.',
+        },
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {
+                "Error": {
+                    "type": "object",
+                    "required": ["error"],
+                    "properties": {"error": {"type": "string"}},
+                },
+                "Manifest": manifest,
+                "ServiceBuild": service_build,
+            },
+        },
+        "paths": {
+            "/healthz": {
+                "get": {
+                    "summary": "The store answers",
+                    "responses": {
+                        "200": _json("healthy", {"type": "object"}),
+                        "503": _json("the store does not answer", {"type": "object"}),
+                    },
+                }
+            },
+            "/metrics": {
+                "get": {
+                    "summary": "Prometheus metrics",
+                    "responses": {
+                        "200": {
+                            "description": "text exposition format",
+                            "content": {"text/plain": {"schema": {"type": "string"}}},
+                        }
+                    },
+                }
+            },
+            "/api/v1/openapi.json": {
+                "get": {
+                    "summary": "This document",
+                    "responses": {"200": _json("OpenAPI 3.0", {"type": "object"})},
+                }
+            },
+            "/": {
+                "get": {
+                    "summary": "The web page",
+                    "responses": {
+                        "200": {
+                            "description": "HTML",
+                            "content": {"text/html": {"schema": {"type": "string"}}},
+                        }
+                    },
+                }
+            },
+            "/api/v1/builds": {
+                "post": {
+                    "summary": "Record a build's manifest (idempotent)",
+                    "security": [{"bearer": []}],
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": _MANIFEST_REF}},
+                    },
+                    "responses": {
+                        "201": _json("recorded", _MANIFEST_REF),
+                        "200": _json("an identical record existed", _MANIFEST_REF),
+                        "409": _error("job #number exists with different content"),
+                        **_WRITE_ERRORS,
+                    },
+                }
+            },
+            "/api/v1/jobs/{job}/builds": {
+                "get": {
+                    "summary": "Builds of a job, newest first",
+                    "parameters": [
+                        _JOB,
+                        {
+                            "name": "result",
+                            "in": "query",
+                            "required": False,
+                            "schema": {
+                                "type": "string",
+                                "enum": [
+                                    "SUCCESS",
+                                    "UNSTABLE",
+                                    "FAILURE",
+                                    "ABORTED",
+                                    "NOT_BUILT",
+                                    "ANY",
+                                ],
+                                "default": "SUCCESS",
+                            },
+                        },
+                        _LIMIT,
+                    ],
+                    "responses": {"200": _json("builds", _BUILDS), **_READ_ERRORS},
+                }
+            },
+            "/api/v1/jobs/{job}/builds/{number}": {
+                "get": {
+                    "summary": "One build's manifest",
+                    "parameters": [_JOB, _NUMBER],
+                    "responses": {"200": _json("the manifest", _MANIFEST_REF), **_READ_ERRORS},
+                }
+            },
+            "/api/v1/jobs/{job}/builds/{number}/env.groovy": {
+                "get": {
+                    "summary": "The env.groovy text of a build (all services or one)",
+                    "parameters": [
+                        _JOB,
+                        _NUMBER,
+                        {
+                            "name": "service",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "string", "pattern": _NAME},
+                        },
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "env.groovy",
+                            "content": {"text/plain": {"schema": {"type": "string"}}},
+                        },
+                        **_READ_ERRORS,
+                    },
+                }
+            },
+            "/api/v1/jobs/{job}/builds/{number}/display-name": {
+                "put": {
+                    "summary": "Set the display name shown in listings (addition to CONTRACT)",
+                    "security": [{"bearer": []}],
+                    "parameters": [_JOB, _NUMBER],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "additionalProperties": False,
+                                    "required": ["display_name"],
+                                    "properties": {
+                                        "display_name": {"type": "string", "maxLength": 65536}
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "200": _json("the manifest as listed", _MANIFEST_REF),
+                        "404": _error("unknown build"),
+                        **_WRITE_ERRORS,
+                    },
+                }
+            },
+            "/api/v1/jobs/{job}/choices": {
+                "get": {
+                    "summary": "NUMBER-SUBJECT lines of the newest successful builds",
+                    "parameters": [_JOB, _LIMIT],
+                    "responses": {
+                        "200": {
+                            "description": "one choice per line; ETag",
+                            "content": {"text/plain": {"schema": {"type": "string"}}},
+                        },
+                        "304": {"description": "unchanged since If-None-Match"},
+                        **_READ_ERRORS,
+                    },
+                }
+            },
+            "/api/v1/services/{service}/builds/{build}": {
+                "get": {
+                    "summary": "A service's build as published (addition to CONTRACT)",
+                    "parameters": [
+                        {
+                            "name": "service",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string", "pattern": _NAME},
+                        },
+                        {
+                            "name": "build",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 2147483647},
+                        },
+                    ],
+                    "responses": {
+                        "200": _json("the service build", {"type": "object"}),
+                        **_READ_ERRORS,
+                    },
+                }
+            },
+            "/api/v1/services/{service}/builds": {
+                "get": {
+                    "summary": "A service's published builds with after < build <= upto, newest "
+                    "first: the commits a promotion brings (addition to CONTRACT)",
+                    "parameters": [
+                        {
+                            "name": "service",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string", "pattern": _NAME},
+                        },
+                        {
+                            "name": "after",
+                            "in": "query",
+                            "schema": {"type": "integer", "minimum": 0, "maximum": 2147483647},
+                        },
+                        {
+                            "name": "upto",
+                            "in": "query",
+                            "required": True,
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 2147483647},
+                        },
+                        _LIMIT,
+                    ],
+                    "responses": {
+                        "200": _json("service builds", {"type": "object"}),
+                        **_READ_ERRORS,
+                    },
+                }
+            },
+            "/environments/{env}": {
+                "get": {
+                    "summary": "The web board: an environment's deployments (HTML)",
+                    "parameters": [
+                        {
+                            "name": "env",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string", "pattern": _NAME},
+                        }
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "HTML page",
+                            "content": {"text/html": {"schema": {"type": "string"}}},
+                        },
+                        **_READ_ERRORS,
+                    },
+                }
+            },
+            "/diff": {
+                "get": {
+                    "summary": "The web board: what promoting one environment to another changes",
+                    "parameters": [
+                        {
+                            "name": name,
+                            "in": "query",
+                            "required": True,
+                            "schema": {"type": "string", "pattern": _NAME},
+                        }
+                        for name in ("from", "to")
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "HTML page",
+                            "content": {"text/html": {"schema": {"type": "string"}}},
+                        },
+                        **_READ_ERRORS,
+                    },
+                }
+            },
+            "/api/v1/environments": {
+                "get": {
+                    "summary": "The newest successful deployment per environment",
+                    "responses": {
+                        "200": _json(
+                            "environments",
+                            {
+                                "type": "object",
+                                "properties": {
+                                    "environments": {
+                                        "type": "object",
+                                        "additionalProperties": _MANIFEST_REF,
+                                    }
+                                },
+                            },
+                        ),
+                        **_READ_ERRORS,
+                    },
+                }
+            },
+            "/api/v1/environments/{env}/history": {
+                "get": {
+                    "summary": "Deployments of an environment, newest first",
+                    "parameters": [
+                        {
+                            "name": "env",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string", "pattern": _NAME},
+                        },
+                        _LIMIT,
+                    ],
+                    "responses": {
+                        "200": _json(
+                            "deployments",
+                            {
+                                "type": "object",
+                                "properties": {
+                                    "deployments": {"type": "array", "items": _MANIFEST_REF}
+                                },
+                            },
+                        ),
+                        **_READ_ERRORS,
+                    },
+                }
+            },
+        },
+    }

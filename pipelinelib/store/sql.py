@@ -1,0 +1,572 @@
+"""The SQL store: SQLite by default, PostgreSQL (psycopg 3) to run several service replicas.
+
+SQLAlchemy Core only. The schema lives in Alembic migrations shipped in this package and is
+brought to the newest revision whenever a store is opened (under a lock, so replicas starting
+together migrate once).
+
+Publishing is safe under concurrency without check-then-insert: one transaction inserts with
+``ON CONFLICT DO NOTHING`` on the unique (job, number) key and, when nothing was inserted,
+re-reads the winner's content hash. Identical content is a no-op; anything else is a conflict.
+SQLite write transactions start with ``BEGIN IMMEDIATE`` so two writers never deadlock on a lock
+upgrade; the busy timeout makes them queue instead of failing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.dialects import postgresql as pg_dialect
+from sqlalchemy.dialects import sqlite as sqlite_dialect
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.engine.url import URL
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
+
+from pipelinelib.errors import (
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    StoreUnavailableError,
+)
+from pipelinelib.ledger import DeploymentEntry
+from pipelinelib.model import (
+    MAX_TEXT,
+    Choice,
+    Manifest,
+    ServiceBuild,
+    subject_of,
+    validate_build_number,
+    validate_environment_name,
+    validate_job_name,
+    validate_service_name,
+)
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+BUSY_TIMEOUT_MS = 30_000
+MAX_LIMIT = 1000
+_MIGRATION_LOCK_KEY = 0x706C6C6962  # "pllib": the PostgreSQL advisory lock of migrations
+
+metadata = sa.MetaData()
+builds = sa.Table(
+    "builds",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("job", sa.String(255), nullable=False),
+    sa.Column("number", sa.Integer, nullable=False),
+    sa.Column("result", sa.String(16), nullable=False),
+    sa.Column("environment", sa.String(63)),
+    sa.Column("source_job", sa.String(255)),
+    sa.Column("source_number", sa.Integer),
+    sa.Column("subject", sa.String(120), nullable=False),
+    sa.Column("url", sa.Text),
+    sa.Column("manifest", sa.Text, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+build_services = sa.Table(
+    "build_services",
+    metadata,
+    sa.Column("build_id", sa.Integer, sa.ForeignKey("builds.id"), primary_key=True),
+    sa.Column("service", sa.String(63), primary_key=True),
+    sa.Column("service_build", sa.Integer, nullable=False),
+    sa.Column("image", sa.String(512)),
+    sa.Column("digest", sa.String(300)),
+    sa.Column("commit", sa.String(64)),
+)
+display_names = sa.Table(
+    "display_names",
+    metadata,
+    sa.Column("build_id", sa.Integer, sa.ForeignKey("builds.id"), primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("subject", sa.String(120), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+_with_names = builds.outerjoin(display_names, display_names.c.build_id == builds.c.id)
+
+
+def canonical_json(manifest: Manifest) -> str:
+    """One text per content: sorted keys, ASCII only (NUL stays an escape, safe in PostgreSQL)."""
+    return json.dumps(manifest.to_dict(), sort_keys=True, ensure_ascii=True, separators=(",", ":"))
+
+
+def content_hash(manifest: Manifest) -> str:
+    return hashlib.sha256(canonical_json(manifest).encode("ascii")).hexdigest()
+
+
+def normalize_url(url: str) -> str:
+    """``postgresql://`` means psycopg 3 here (SQLAlchemy would pick psycopg2, not installed)."""
+    if url.startswith("postgresql://"):
+        return "postgresql+psycopg://" + url[len("postgresql://") :]
+    if url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url[len("postgres://") :]
+    return url
+
+
+def _check_limit(limit: int) -> int:
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
+        raise InvalidInputError(f"limit must be an integer between 1 and {MAX_LIMIT}")
+    return limit
+
+
+@contextmanager
+def _translate(what: str) -> Iterator[None]:
+    """The one place where SQLAlchemy and driver errors become pipelinelib errors."""
+    try:
+        yield
+    except DBAPIError as exc:
+        original = exc.orig if exc.orig is not None else exc
+        raise StoreUnavailableError(
+            f"the store could not {what}: {type(original).__name__}: {str(original).strip()}"
+        ) from exc
+    except SQLAlchemyError as exc:
+        raise StoreUnavailableError(f"the store could not {what}: {exc}") from exc
+
+
+def _sqlite_engine(url: URL) -> Engine:
+    database = url.database
+    if database and database != ":memory:" and not database.startswith("file:"):
+        try:
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreUnavailableError(
+                f"cannot create the directory of the SQLite database {database}: {exc.strerror}"
+            ) from exc
+    engine = sa.create_engine(
+        url,
+        connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+        pool_size=8,
+        max_overflow=16,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event below decide how transactions start.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        # FULL: an acknowledged publish survives power loss, not only a crashed process.
+        cursor.execute("PRAGMA synchronous = FULL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        options = conn.get_execution_options()
+        if options.get("pipelinelib_single_read"):
+            return  # one SELECT is atomic by itself; no BEGIN/ROLLBACK round trips
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get("pipelinelib_write") else "BEGIN")
+
+    return engine
+
+
+class SqlStore:
+    """:class:`~pipelinelib.store.ManifestStore` over SQLAlchemy Core."""
+
+    def __init__(self, engine: Engine, *, migrate: bool = True) -> None:
+        self.engine = engine
+        self.dialect = engine.dialect.name
+        self._insert = sqlite_dialect.insert if self.dialect == "sqlite" else pg_dialect.insert
+        # Built once: constructing statements per publish costs more than executing them.
+        self._insert_build = (
+            self._insert(builds)
+            .on_conflict_do_nothing(index_elements=["job", "number"])
+            .returning(builds.c.id)
+        )
+        self._closed = threading.Event()
+        if migrate:
+            self.migrate()
+
+    @classmethod
+    def from_url(cls, url: str, *, migrate: bool = True) -> SqlStore:
+        """Open (and migrate) the database at a SQLAlchemy URL: ``sqlite:///...`` or PostgreSQL."""
+        try:
+            parsed = make_url(normalize_url(url))
+        except ArgumentError as exc:
+            raise InvalidInputError(f"invalid database URL: {exc}") from exc
+        backend = parsed.get_backend_name()
+        try:
+            if backend == "sqlite":
+                engine = _sqlite_engine(parsed)
+            elif backend == "postgresql":
+                engine = sa.create_engine(
+                    parsed, pool_pre_ping=True, pool_size=8, max_overflow=16, pool_recycle=1800
+                )
+            else:
+                raise InvalidInputError(
+                    f"unsupported database {backend!r}: use sqlite:///PATH or postgresql://..."
+                )
+        except (NoSuchModuleError, ArgumentError) as exc:
+            raise InvalidInputError(f"invalid database URL: {exc}") from exc
+        try:
+            return cls(engine, migrate=migrate)
+        except BaseException:
+            engine.dispose()
+            raise
+
+    # --- schema ------------------------------------------------------------------------------
+
+    def migrate(self, revision: str = "head") -> None:
+        """Bring the schema to ``revision`` in place, holding a lock against other replicas."""
+        from alembic import command
+        from alembic.config import Config
+
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        with _translate("migrate its schema"), self._write() as conn:
+            if self.dialect == "postgresql":
+                conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_MIGRATION_LOCK_KEY)))
+            config.attributes["connection"] = conn
+            command.upgrade(config, revision)
+
+    def revision(self) -> str | None:
+        from alembic.runtime.migration import MigrationContext
+
+        with _translate("read its schema revision"), self.engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        with (
+            self.engine.connect().execution_options(pipelinelib_write=True) as conn,
+            conn.begin(),
+        ):
+            yield conn
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        """For one SELECT: on SQLite it runs without an explicit transaction."""
+        with self.engine.connect().execution_options(pipelinelib_single_read=True) as conn:
+            yield conn
+
+    # --- the protocol ------------------------------------------------------------------------
+
+    def publish(self, manifest: Manifest) -> bool:
+        self._check_deployment(manifest)
+        with _translate("record the build"), self._write() as conn:
+            return self._publish_on(conn, manifest)
+
+    def _check_deployment(self, manifest: Manifest) -> None:
+        """A deployment must be exactly its source (see ledger.check_deployment). Builds are
+        immutable and never deleted, so checking before the write transaction is race-free."""
+        if manifest.is_deployment:
+            from pipelinelib.ledger import check_deployment
+
+            check_deployment(manifest, self.get_build, self.find_service_build)
+
+    def publish_many(self, manifests: Iterable[Manifest]) -> int:
+        """Publish in one transaction (back-filling history); the count of builds created.
+
+        Same rules as :meth:`publish`: one conflict rolls the whole batch back.
+        """
+        manifests = list(manifests)
+        for manifest in manifests:
+            self._check_deployment(manifest)
+        with _translate("record the builds"), self._write() as conn:
+            return sum(self._publish_on(conn, m) for m in manifests)
+
+    def _publish_on(self, conn: Connection, manifest: Manifest) -> bool:
+        text = canonical_json(manifest)
+        digest = hashlib.sha256(text.encode("ascii")).hexdigest()
+        values = {
+            "job": manifest.job,
+            "number": manifest.number,
+            "result": manifest.result,
+            "environment": manifest.environment,
+            "source_job": manifest.source.job if manifest.source else None,
+            "source_number": manifest.source.number if manifest.source else None,
+            "subject": manifest.subject,
+            "url": manifest.url,
+            "manifest": text,
+            "sha256": digest,
+            "created_at": datetime.now(UTC),
+        }
+        build_id = conn.execute(self._insert_build, values).scalar_one_or_none()
+        if build_id is None:
+            # Someone else's row (committed: the insert waited for it). Same content or not?
+            existing = conn.execute(
+                _EXISTING_HASH, {"job": manifest.job, "number": manifest.number}
+            ).scalar_one()
+            if existing == digest:
+                return False
+            raise ConflictError(
+                f"{manifest.job} #{manifest.number} is already recorded with different "
+                "content; manifests are immutable",
+                job=manifest.job,
+                number=manifest.number,
+            )
+        if manifest.services:
+            conn.execute(
+                build_services.insert(),
+                [
+                    {
+                        "build_id": build_id,
+                        "service": s.name,
+                        "service_build": s.build,
+                        "image": s.image,
+                        "digest": s.digest,
+                        "commit": s.commit,
+                    }
+                    for s in manifest.services.values()
+                ],
+            )
+        return True
+
+    def get_build(self, job: str, number: int) -> Manifest:
+        validate_job_name(job)
+        validate_build_number(number)
+        query = (
+            sa.select(builds.c.manifest, display_names.c.name)
+            .select_from(_with_names)
+            .where(builds.c.job == job, builds.c.number == number)
+        )
+        with _translate("read the build"), self._read() as conn:
+            row = conn.execute(query).one_or_none()
+        if row is None:
+            raise NotFoundError(f"no build {job} #{number} in the store", job=job, number=number)
+        return _manifest(row.manifest, row.name)
+
+    def list_builds(
+        self, job: str, *, result: str | None = "SUCCESS", limit: int = 100
+    ) -> list[Manifest]:
+        validate_job_name(job)
+        _check_limit(limit)
+        query = (
+            sa.select(builds.c.manifest, display_names.c.name)
+            .select_from(_with_names)
+            .where(builds.c.job == job)
+            .order_by(builds.c.number.desc())
+            .limit(limit)
+        )
+        if result is not None:
+            query = query.where(builds.c.result == _check_result(result))
+        with _translate("list builds"), self._read() as conn:
+            rows = conn.execute(query).all()
+        return [_manifest(row.manifest, row.name) for row in rows]
+
+    def choices(self, job: str, *, limit: int = 100) -> list[Choice]:
+        validate_job_name(job)
+        _check_limit(limit)
+        with _translate("list choices"), self._read() as conn:
+            rows = conn.execute(_CHOICES, {"job": job, "limit": limit}).all()
+        return [Choice(number, subject) for number, subject in rows]
+
+    def choice_lines(self, job: str, *, limit: int = 100) -> list[str]:
+        """``choices`` as the lines the service sends: the hot path, without model objects.
+
+        Subjects are computed at publish time and stored, so this is one index range scan.
+        """
+        validate_job_name(job)
+        _check_limit(limit)
+        with _translate("list choices"), self._read() as conn:
+            rows = conn.execute(_CHOICES, {"job": job, "limit": limit}).all()
+        return [f"{number}-{subject}" for number, subject in rows]
+
+    def set_display_name(self, job: str, number: int, name: str) -> None:
+        validate_job_name(job)
+        validate_build_number(number)
+        if not isinstance(name, str):
+            raise InvalidInputError("display name must be a string")
+        if len(name) > MAX_TEXT:
+            raise InvalidInputError(f"display name is longer than {MAX_TEXT} characters")
+        from pipelinelib.model import clean_text
+
+        name = clean_text(name)
+        with _translate("set the display name"), self._write() as conn:
+            build_id = conn.execute(
+                sa.select(builds.c.id).where(builds.c.job == job, builds.c.number == number)
+            ).scalar_one_or_none()
+            if build_id is None:
+                raise NotFoundError(
+                    f"no build {job} #{number} in the store", job=job, number=number
+                )
+            upsert = self._insert(display_names).values(
+                build_id=build_id,
+                name=json.dumps(name, ensure_ascii=True),
+                subject=subject_of(name, number),
+                updated_at=datetime.now(UTC),
+            )
+            conn.execute(
+                upsert.on_conflict_do_update(
+                    index_elements=["build_id"],
+                    set_={
+                        "name": upsert.excluded.name,
+                        "subject": upsert.excluded.subject,
+                        "updated_at": upsert.excluded.updated_at,
+                    },
+                )
+            )
+
+    def find_service_build(self, service: str, build: int) -> ServiceBuild:
+        """The earliest successful record of the service's build: the build job's own publish."""
+        validate_service_name(service)
+        validate_build_number(build)
+        query = (
+            sa.select(builds.c.manifest)
+            .select_from(build_services.join(builds, builds.c.id == build_services.c.build_id))
+            .where(
+                build_services.c.service == service,
+                build_services.c.service_build == build,
+                builds.c.result == "SUCCESS",
+            )
+            .order_by(builds.c.environment.is_not(None), builds.c.id)
+            .limit(1)
+        )
+        with _translate("find the service build"), self._read() as conn:
+            text = conn.execute(query).scalar_one_or_none()
+        if text is None:
+            raise NotFoundError(
+                f"no successful build {build} of service {service} in the store",
+                service=service,
+                build=build,
+            )
+        return _manifest(text, None).services[service]
+
+    def environments(self) -> dict[str, Manifest]:
+        return {env: e.deployment for env, e in self.environment_entries().items()}
+
+    def environment_entries(self) -> dict[str, DeploymentEntry]:
+        """The newest successful deployment per environment, with when it was recorded."""
+        newest = (
+            sa.select(sa.func.max(builds.c.id).label("id"))
+            .where(builds.c.environment.is_not(None), builds.c.result == "SUCCESS")
+            .group_by(builds.c.environment)
+            .subquery()
+        )
+        query = (
+            sa.select(
+                builds.c.environment, builds.c.manifest, builds.c.created_at, display_names.c.name
+            )
+            .select_from(_with_names.join(newest, newest.c.id == builds.c.id))
+            .order_by(builds.c.environment)
+        )
+        with _translate("read the environments"), self._read() as conn:
+            rows = conn.execute(query).all()
+        return {
+            row.environment: DeploymentEntry(
+                _manifest(row.manifest, row.name), _utc(row.created_at)
+            )
+            for row in rows
+        }
+
+    def history(self, environment: str, *, limit: int = 100) -> list[Manifest]:
+        return [e.deployment for e in self.history_entries(environment, limit=limit)]
+
+    def history_entries(self, environment: str, *, limit: int = 100) -> list[DeploymentEntry]:
+        """Deployments of one environment (every result), newest first, with their times."""
+        validate_environment_name(environment)
+        _check_limit(limit)
+        query = (
+            sa.select(builds.c.manifest, builds.c.created_at, display_names.c.name)
+            .select_from(_with_names)
+            .where(builds.c.environment == environment)
+            .order_by(builds.c.id.desc())
+            .limit(limit)
+        )
+        with _translate("read the environment history"), self._read() as conn:
+            rows = conn.execute(query).all()
+        return [DeploymentEntry(_manifest(r.manifest, r.name), _utc(r.created_at)) for r in rows]
+
+    def service_builds_between(
+        self, service: str, after: int, upto: int, *, limit: int = 100
+    ) -> list[ServiceBuild]:
+        """The service's published builds with ``after < build <= upto``, newest first."""
+        validate_service_name(service)
+        _check_limit(limit)
+        query = (
+            sa.select(build_services.c.service_build, builds.c.manifest)
+            .select_from(build_services.join(builds, builds.c.id == build_services.c.build_id))
+            .where(
+                build_services.c.service == service,
+                build_services.c.service_build > after,
+                build_services.c.service_build <= upto,
+                builds.c.environment.is_(None),
+                builds.c.result == "SUCCESS",
+            )
+            .order_by(build_services.c.service_build.desc(), builds.c.id)
+        )
+        found: dict[int, ServiceBuild] = {}
+        with _translate("read the service's builds"), self._read() as conn:
+            for row in conn.execute(query):
+                if row.service_build not in found:
+                    found[row.service_build] = _manifest(row.manifest, None).services[service]
+                if len(found) >= limit:
+                    break
+        return list(found.values())
+
+    def ping(self) -> None:
+        """Raise StoreUnavailableError unless the database answers (for /healthz)."""
+        with _translate("answer"), self._read() as conn:
+            conn.execute(sa.text("SELECT 1")).scalar_one()
+
+    def explain_choices(self, job: str, limit: int = 100) -> str:
+        """The database's plan of the choices query (tests prove it is an index range scan)."""
+        statement = _CHOICES.params(job=validate_job_name(job), limit=_check_limit(limit))
+        compiled = statement.compile(
+            dialect=self.engine.dialect, compile_kwargs={"literal_binds": True}
+        )
+        prefix = "EXPLAIN QUERY PLAN " if self.dialect == "sqlite" else "EXPLAIN "
+        with self._read() as conn:
+            rows = conn.exec_driver_sql(prefix + str(compiled).replace("%", "%%")).all()
+        return "\n".join(" ".join(str(v) for v in row) for row in rows)
+
+    def close(self) -> None:
+        if not self._closed.is_set():
+            self._closed.set()
+            self.engine.dispose()
+
+
+_EXISTING_HASH = sa.select(builds.c.sha256).where(
+    builds.c.job == sa.bindparam("job", type_=sa.String),
+    builds.c.number == sa.bindparam("number", type_=sa.Integer),
+)
+_CHOICES = (
+    sa.select(builds.c.number, sa.func.coalesce(display_names.c.subject, builds.c.subject))
+    .select_from(_with_names)
+    .where(builds.c.job == sa.bindparam("job", type_=sa.String), builds.c.result == "SUCCESS")
+    .order_by(builds.c.number.desc())
+    .limit(sa.bindparam("limit", type_=sa.Integer))
+)
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; every time we store is UTC."""
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+def _check_result(result: str) -> str:
+    from pipelinelib.model import RESULTS
+
+    if result not in RESULTS:
+        raise InvalidInputError(f"result must be one of {', '.join(RESULTS)}, not {result!r}")
+    return result
+
+
+def _name(stored: str) -> str:
+    """Display names set after publish are stored as JSON strings: NUL-safe everywhere."""
+    value = json.loads(stored)
+    return value if isinstance(value, str) else str(value)
+
+
+def _manifest(text: str, stored_name: str | None) -> Manifest:
+    manifest = Manifest.from_dict(json.loads(text))
+    display_name = _name(stored_name) if stored_name is not None else None
+    if display_name is not None and display_name != manifest.display_name:
+        import attrs
+
+        manifest = attrs.evolve(manifest, display_name=display_name)
+    return manifest
