@@ -257,7 +257,10 @@ def _result(value: Any) -> str:
     return str(value)
 
 
-ROLLOUT_STATES = ("COMPLETED", "FAILED", "ROLLED_BACK", "TIMED_OUT", "SKIPPED")
+# wait-rollout's final states (pipelinelib.aws); COMPLETED and UNCHANGED are the good ones.
+ROLLOUT_STATES = ("COMPLETED", "UNCHANGED", "FAILED", "ROLLED_BACK", "TIMED_OUT", "IN_PROGRESS")
+ROLLOUT_OK = ("COMPLETED", "UNCHANGED")
+ECS_SERVICE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,254}")
 
 
 def _overrides(value: Any) -> tuple[str, ...]:
@@ -274,7 +277,8 @@ def _rollout(value: Any) -> Mapping[str, str] | None:
     if not isinstance(value, Mapping):
         raise InvalidInputError("deployment.rollout must be an object of service: state")
     for name, state in value.items():
-        validate_service_name(name)
+        if not isinstance(name, str) or not ECS_SERVICE_RE.fullmatch(name):
+            raise InvalidInputError(f"deployment.rollout: {name!r} is not an ECS service name")
         if state not in ROLLOUT_STATES:
             raise InvalidInputError(
                 f"deployment.rollout.{name} must be one of {', '.join(ROLLOUT_STATES)}"

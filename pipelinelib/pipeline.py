@@ -44,6 +44,7 @@ from pipelinelib.store import ManifestStore
 if TYPE_CHECKING:
     from pipelinelib.aws import Aws, ImageVerification
     from pipelinelib.jenkins.client import JenkinsClient
+    from pipelinelib.ledger import EnvironmentDiff
 
 
 @attrs.frozen
@@ -473,3 +474,134 @@ def import_artifacts(
     )
     manifest_file = files.write_atomic(target / "manifest.json", manifest_json.dumps(merged))
     return ImportResult(merged, tuple(upstream), applied, env_files, manifest_file, imports_file)
+
+
+# --- the environments ledger -----------------------------------------------------------------
+
+
+@attrs.frozen
+class DeploymentResult:
+    deployment: Manifest
+    created: bool
+    env_files: tuple[Path, ...]
+    manifest_file: Path
+
+
+def _imported(import_dir: Path) -> tuple[Manifest, SourceRef | None, tuple[str, ...]]:
+    """The imported manifest, the build it came from (one upstream only) and the overrides."""
+    manifest = manifest_json.read(import_dir / "manifest.json")
+    imports_path = import_dir / "imports.json"
+    if not imports_path.exists():
+        return manifest, manifest.source, ()
+    try:
+        imports = json.loads(files.read_text(imports_path))
+        sources = imports["sources"]
+        origins = imports["services"]
+        overrides = tuple(sorted(n for n, o in origins.items() if "override" in o))
+        source = SourceRef(sources[0]["job"], sources[0]["number"]) if len(sources) == 1 else None
+    except (ValueError, KeyError, TypeError, IndexError) as exc:
+        raise ArtifactFormatError(
+            f"{imports_path}: not what import-artifacts writes ({exc})"
+        ) from exc
+    return manifest, source, overrides
+
+
+def _summary_name(services: Iterable[ServiceBuild]) -> str:
+    return " | ".join(f"{s.name} #{s.build} {s.subject}" for s in services)
+
+
+def record_deployment(
+    store: ManifestStore,
+    *,
+    environment: str,
+    job: str,
+    number: int | str,
+    import_dir: Path = Path("import"),
+    output_dir: Path = Path("output"),
+    display_name: str | None = None,
+    url: str | None = None,
+    deployed_by: str | None = None,
+    rollout: Mapping[str, str] | None = None,
+    destroyed: bool = False,
+) -> DeploymentResult:
+    """Record this deploy build with the imported manifest unchanged, and re-archive it.
+
+    The store checks that the services are exactly the source build's (or published service
+    builds, and declared overrides); nothing is recorded otherwise. A rollout with a service
+    that did not complete records the build as FAILURE, so the environment's current
+    deployment stays the last good one while the history shows the attempt. ``destroyed``
+    records an empty deployment: the environment runs nothing (the nightly destroy-test).
+    """
+    from pipelinelib.model import ROLLOUT_OK, DeploymentInfo
+
+    if destroyed:
+        services: list[ServiceBuild] = []
+        source: SourceRef | None = None
+        overrides: tuple[str, ...] = ()
+        default_name = f"destroyed {environment}"
+    else:
+        imported, source, overrides = _imported(import_dir)
+        services = list(imported.services.values())
+        default_name = (
+            imported.display_name or imported.subject
+            if source is not None
+            else _summary_name(services)
+        )
+    result = "SUCCESS"
+    if rollout and any(state not in ROLLOUT_OK for state in rollout.values()):
+        result = "FAILURE"
+    deployment = Manifest(
+        job=job,
+        number=number,
+        display_name=display_name if display_name is not None else default_name,
+        result=result,
+        environment=environment,
+        source=source,
+        url=url,
+        services=services,
+        deployment=DeploymentInfo(deployed_by=deployed_by, overrides=overrides, rollout=rollout),
+    )
+    created = store.publish(deployment)
+    env_files = tuple(
+        files.write_atomic(output_dir / f"{name}.env.groovy", groovy.render_env_groovy([entry]))
+        for name, entry in deployment.services.items()
+    )
+    manifest_file = files.write_atomic(
+        output_dir / "manifest.json", manifest_json.dumps(deployment)
+    )
+    return DeploymentResult(deployment, created, env_files, manifest_file)
+
+
+def status(store: ManifestStore, environment: str | None = None) -> dict[str, Manifest]:
+    """What is where: the newest successful deployment per environment (or of one)."""
+    from pipelinelib.ledger import order_environments
+    from pipelinelib.model import validate_environment_name
+
+    current = store.environments()
+    if environment is not None:
+        validate_environment_name(environment)
+        if environment not in current:
+            known = ", ".join(order_environments(current)) or "none yet"
+            raise NotFoundError(f"nothing is deployed to {environment} (deployed: {known})")
+        return {environment: current[environment]}
+    return {name: current[name] for name in order_environments(current)}
+
+
+def diff(store: ManifestStore, from_environment: str, to_environment: str) -> EnvironmentDiff:
+    """What promoting FROM to TO would change, per service, with the commits it brings."""
+    from pipelinelib.ledger import diff_environments
+    from pipelinelib.model import validate_environment_name
+
+    current = store.environments()
+    for name in (from_environment, to_environment):
+        validate_environment_name(name)
+    if from_environment not in current:
+        raise NotFoundError(f"nothing is deployed to {from_environment}: nothing to promote")
+    target = current.get(to_environment)
+    return diff_environments(
+        from_environment,
+        current[from_environment],
+        to_environment,
+        target,
+        store.service_builds_between,
+    )

@@ -113,7 +113,14 @@ def document() -> dict[str, Any]:
                         "nullable": True,
                         "additionalProperties": {
                             "type": "string",
-                            "enum": ["COMPLETED", "FAILED", "ROLLED_BACK", "TIMED_OUT", "SKIPPED"],
+                            "enum": [
+                                "COMPLETED",
+                                "UNCHANGED",
+                                "FAILED",
+                                "ROLLED_BACK",
+                                "TIMED_OUT",
+                                "IN_PROGRESS",
+                            ],
                         },
                     },
                 },
