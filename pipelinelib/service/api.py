@@ -253,7 +253,7 @@ def choices(job: str) -> Response:
     lines: list[str] = (
         fast(job, limit=limit) if fast else [str(c) for c in store.choices(job, limit=limit)]
     )
-    body = "".join(f"{line}\n" for line in lines)
+    body = "\n".join(lines) + "\n" if lines else ""
     etag = hashlib.sha256(body.encode("utf-8")).hexdigest()[:32]
     response = _text(body)
     response.set_etag(etag)

@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import attrs
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql as pg_dialect
@@ -40,9 +41,11 @@ from pipelinelib.errors import (
 from pipelinelib.ledger import DeploymentEntry
 from pipelinelib.model import (
     MAX_TEXT,
+    RESULTS,
     Choice,
     Manifest,
     ServiceBuild,
+    clean_text,
     subject_of,
     validate_build_number,
     validate_environment_name,
@@ -99,10 +102,6 @@ _with_names = builds.outerjoin(display_names, display_names.c.build_id == builds
 def canonical_json(manifest: Manifest) -> str:
     """One text per content: sorted keys, ASCII only (NUL stays an escape, safe in PostgreSQL)."""
     return json.dumps(manifest.to_dict(), sort_keys=True, ensure_ascii=True, separators=(",", ":"))
-
-
-def content_hash(manifest: Manifest) -> str:
-    return hashlib.sha256(canonical_json(manifest).encode("ascii")).hexdigest()
 
 
 def normalize_url(url: str) -> str:
@@ -381,8 +380,6 @@ class SqlStore:
             raise InvalidInputError("display name must be a string")
         if len(name) > MAX_TEXT:
             raise InvalidInputError(f"display name is longer than {MAX_TEXT} characters")
-        from pipelinelib.model import clean_text
-
         name = clean_text(name)
         with _translate("set the display name"), self._write() as conn:
             build_id = conn.execute(
@@ -549,8 +546,6 @@ def _utc(value: datetime | None) -> datetime | None:
 
 
 def _check_result(result: str) -> str:
-    from pipelinelib.model import RESULTS
-
     if result not in RESULTS:
         raise InvalidInputError(f"result must be one of {', '.join(RESULTS)}, not {result!r}")
     return result
@@ -566,7 +561,5 @@ def _manifest(text: str, stored_name: str | None) -> Manifest:
     manifest = Manifest.from_dict(json.loads(text))
     display_name = _name(stored_name) if stored_name is not None else None
     if display_name is not None and display_name != manifest.display_name:
-        import attrs
-
         manifest = attrs.evolve(manifest, display_name=display_name)
     return manifest
