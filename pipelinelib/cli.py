@@ -940,6 +940,162 @@ def serve_cmd(
     run_simple(host, port, app, threaded=True, use_reloader=False)
 
 
+@cli.command("record-deployment")
+@click.option(
+    "--environment", required=True, help="The environment deployed to (test, beta, staging, ...)."
+)
+@import_dir_option
+@job_option()
+@build_option
+@url_option
+@click.option("--display-name", help="Name of this deploy build [default: the imported one].")
+@click.option(
+    "--deployed-by",
+    envvar="BUILD_USER_ID",
+    show_envvar=True,
+    help="Who started the deployment (Jenkins' build-user-vars plugin sets BUILD_USER_ID).",
+)
+@click.option(
+    "--rollout",
+    "rollout_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The JSON `wait-rollout --json` printed; a service that did not complete records "
+    "the deployment as FAILURE.",
+)
+@click.option(
+    "--destroyed",
+    is_flag=True,
+    help="Record that the environment was destroyed (an empty deployment; no import needed).",
+)
+@output_dir_option
+@store_options
+@json_option
+def record_deployment_cmd(
+    environment: str,
+    import_dir: Path,
+    job: str | None,
+    build: str | None,
+    url: str | None,
+    display_name: str | None,
+    deployed_by: str | None,
+    rollout_file: Path | None,
+    destroyed: bool,
+    output_dir: Path,
+    server: str | None,
+    token: str | None,
+    db: str,
+    as_json: bool,
+) -> None:
+    """Record this deploy build with the imported manifest unchanged; re-archive it to output/.
+
+    Run after a successful `orchestrate apply`. The store refuses a deployment whose services
+    differ from its source build's (except overrides declared at import), or whose source is
+    missing or failed: nothing is recorded then.
+
+    \b
+    Example (in deploy-beta, after importing deploy-test's chosen build and applying):
+      pipelinelib record-deployment --environment beta
+    """
+    from pipelinelib import pipeline
+
+    if build is None:
+        raise InvalidInputError(f"no build number: pass --build or set {ENV_BUILD}")
+    if job is None:
+        raise InvalidInputError(f"no job name: pass --job or set {ENV_JOB}")
+    rollout = None
+    if rollout_file is not None:
+        from pipelinelib import aws, files
+
+        try:
+            outcome = aws.RolloutOutcome.from_dict(json.loads(files.read_text(rollout_file)))
+        except ValueError as exc:
+            raise InvalidInputError(
+                f"{rollout_file}: not the JSON of wait-rollout ({exc})"
+            ) from exc
+        rollout = {s.service: s.status for s in outcome.services}
+    with open_store(server, token, db) as store:
+        result = pipeline.record_deployment(
+            store,
+            environment=environment,
+            job=job,
+            number=build,
+            import_dir=import_dir,
+            output_dir=output_dir,
+            display_name=display_name,
+            url=url,
+            deployed_by=deployed_by,
+            rollout=rollout,
+            destroyed=destroyed,
+        )
+    deployed = result.deployment
+    if as_json:
+        _emit_json(deployed.to_dict())
+        return
+    state = "recorded" if result.created else "already recorded"
+    _print(f"{state}: {deployed.job} #{deployed.number} -> {environment} ({deployed.result})")
+    for name, entry in deployed.services.items():
+        _print(f"  {name} {entry.build} {entry.subject}")
+    _print(f"wrote {result.manifest_file}")
+
+
+@cli.command("status")
+@click.option("--environment", help="Only this environment.")
+@store_options
+@json_option
+def status_cmd(
+    environment: str | None, server: str | None, token: str | None, db: str, as_json: bool
+) -> None:
+    """What is where: per environment, the deployed build and each service's build and subject.
+
+    \b
+    Example:
+      pipelinelib status
+      pipelinelib status --environment live --json
+    """
+    from pipelinelib import pipeline
+
+    with open_store(server, token, db) as store:
+        current = pipeline.status(store, environment)
+    if as_json:
+        _emit_json({"environments": {env: m.to_dict() for env, m in current.items()}})
+        return
+    from pipelinelib.ledger import status_lines
+
+    _print("\n".join(status_lines(current)))
+
+
+@cli.command("diff")
+@click.argument("from_environment", metavar="FROM_ENV")
+@click.argument("to_environment", metavar="TO_ENV")
+@store_options
+@json_option
+def diff_cmd(
+    from_environment: str,
+    to_environment: str,
+    server: str | None,
+    token: str | None,
+    db: str,
+    as_json: bool,
+) -> None:
+    """Per service: the build in each environment and what promoting FROM_ENV to TO_ENV changes.
+
+    \b
+    Example:
+      pipelinelib diff staging live
+    """
+    from pipelinelib import pipeline
+
+    with open_store(server, token, db) as store:
+        result = pipeline.diff(store, from_environment, to_environment)
+    if as_json:
+        _emit_json(result.to_dict())
+        return
+
+    from pipelinelib.ledger import diff_lines
+
+    _print("\n".join(diff_lines(result)))
+
+
 @cli.command("demo")
 @click.option(
     "--workdir",

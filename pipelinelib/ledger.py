@@ -222,3 +222,37 @@ def build_board(current: Mapping[str, DeploymentEntry]) -> Board:
     )
     services = sorted({s for column in columns for s in column.deployment.services})
     return Board(columns, tuple(services))
+
+
+# --- text renderings shared by the CLI and the demo -----------------------------------------
+
+
+def status_lines(current: Mapping[str, Manifest]) -> list[str]:
+    if not current:
+        return ["nothing has been deployed yet"]
+    lines = []
+    for env, deployed in current.items():
+        origin = f" from {deployed.source.job} #{deployed.source.number}" if deployed.source else ""
+        lines.append(f"{env}: {deployed.job} #{deployed.number} {deployed.subject}{origin}")
+        if not deployed.services:
+            lines.append("  (nothing running: destroyed)")
+        for name, entry in deployed.services.items():
+            lines.append(f"  {name:<20} {entry.build:>6}  {entry.subject}")
+    return lines
+
+
+def diff_lines(diff: EnvironmentDiff) -> list[str]:
+    def build(entry: ServiceBuild | None) -> str:
+        return str(entry.build) if entry else "-"
+
+    a, b = diff.from_environment, diff.to_environment
+    lines = [f"{'service':<20} {a:>10} {b:>10}  change"]
+    for change in diff.services:
+        lines.append(
+            f"{change.service:<20} {build(change.from_build):>10} {build(change.to_build):>10}"
+            f"  {change.change}"
+        )
+        lines.extend(f"{'':<20} {c.build:>10} {'':>10}    {c.subject}" for c in change.commits)
+    if diff.is_noop:
+        lines.append(f"promoting {a} to {b} changes nothing")
+    return lines

@@ -1,0 +1,76 @@
+"""The local dry run end to end: the ledger afterwards is what the pipeline promises."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from pipelinelib import demo, pipeline
+from pipelinelib.model import SourceRef
+from pipelinelib.store.sql import SqlStore
+
+
+def test_demo_promotes_one_set_of_images_and_leaves_the_ledger(tmp_path: Path) -> None:
+    said: list[str] = []
+    db = demo.run(tmp_path / "demo", said.append)
+    store = SqlStore.from_url(f"sqlite:///{db}")
+    try:
+        envs = store.environments()
+        builds = {env: {n: s.build for n, s in m.services.items()} for env, m in envs.items()}
+        assert builds == {
+            "test": {"service1": 91, "service2": 45},
+            "beta": {"service1": 90, "service2": 45},
+            "staging": {"service1": 90, "service2": 45},
+            "live": {"service1": 90, "service2": 45},
+        }
+        # Live runs exactly the images staging ran: same tags AND digests, copied unchanged.
+        assert envs["live"].services == envs["staging"].services == envs["beta"].services
+        assert {s.image for s in envs["live"].services.values()} == {
+            f"{demo.REGISTRY}/service1:90",
+            f"{demo.REGISTRY}/service2:45",
+        }
+        assert envs["beta"].source == SourceRef("deploy-test", 1)
+        assert envs["staging"].source == SourceRef("deploy-beta", 1)
+        assert envs["live"].source == SourceRef("deploy-staging", 1)
+        assert envs["test"].source is None  # composed from the service build jobs
+        assert [m.number for m in store.history("test")] == [2, 1]
+        assert [m.number for m in store.history("live")] == [1]
+        change = {c.service: c for c in pipeline.diff(store, "test", "live").services}
+        assert change["service1"].change == "upgrade"
+        assert [c.build for c in change["service1"].commits] == [91]
+        assert change["service2"].change == "same"
+        # The commit message with quotes and ${...} travelled untouched.
+        assert envs["live"].services["service1"].commit_message == (
+            "Fix 'quoted' login ${not interpolated}\n\nSessions now survive."
+        )
+    finally:
+        store.close()
+    text = "\n".join(said)
+    assert "refused: appcluster-live is a live stack" in text
+    assert "a person picks '1-" in text or 'a person picks "1-' in text
+    env_file = tmp_path / "demo" / "jobs" / "deploy-live" / "1" / "output" / "service1.env.groovy"
+    assert "env.SERVICE1_BUILD = '90'" in env_file.read_text()
+
+
+def test_the_demo_command_runs_and_refuses_a_used_directory(tmp_path: Path) -> None:
+    workdir = tmp_path / "w"
+    first = subprocess.run(
+        [sys.executable, "-m", "pipelinelib", "demo", "--workdir", str(workdir)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert first.returncode == 0, first.stderr
+    assert "== 6. What is where" in first.stdout
+    assert (workdir / "pipelinelib.db").exists()
+    again = subprocess.run(
+        [sys.executable, "-m", "pipelinelib", "demo", "--workdir", str(workdir)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert again.returncode == 2
+    assert again.stderr.startswith("error: ") and "is not empty" in again.stderr
