@@ -8,7 +8,8 @@ import io.pipelinelib.Args
  *   pipelinelibRecordDeployment(environment: 'test', displayName: currentBuild.displayName)
  *
  * Options: environment (required), importDir ('import'), outputDir ('output'), displayName,
- * job, build, archive (true).
+ * job, build, rollout (the file pipelinelibWaitRollout(output: ...) wrote), destroyed (true
+ * records that the environment runs nothing, for destroy-test), archive (true).
  */
 def call(Map args = [:]) {
     String importDir = args.importDir ?: 'import'
@@ -22,6 +23,9 @@ def call(Map args = [:]) {
     if (problem == null && args.build != null) {
         problem = Args.problemWithBuildNumber(args.build)
     }
+    if (problem == null && args.rollout != null) {
+        problem = Args.problemWithPattern(args.rollout, Args.RELATIVE_DIR_PATTERN, 'rollout file')
+    }
     if (problem != null) {
         error("pipelinelibRecordDeployment: ${problem}")
     }
@@ -34,6 +38,12 @@ def call(Map args = [:]) {
     }
     if (args.displayName != null) {
         argv << "--display-name=${args.displayName}".toString()
+    }
+    if (args.rollout != null) {
+        argv << "--rollout=${args.rollout}".toString()
+    }
+    if (args.destroyed == true) {
+        argv << '--destroyed'
     }
     pipelinelibCli(argv)
     if (args.archive != false) {

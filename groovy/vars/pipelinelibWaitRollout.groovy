@@ -23,5 +23,17 @@ def call(Map args = [:]) {
     if (args.timeout != null) {
         argv << "--timeout=${args.timeout}".toString()
     }
-    pipelinelibCli(argv)
+    if (args.output == null) {
+        pipelinelibCli(argv)
+        return null
+    }
+    // --json: the outcome goes to a file that pipelinelibRecordDeployment(rollout: ...) records.
+    String problemWithOutput = Args.problemWithPattern(args.output, Args.RELATIVE_DIR_PATTERN, 'output file')
+    if (problemWithOutput != null) {
+        error("pipelinelibWaitRollout: ${problemWithOutput}")
+    }
+    argv << '--json'
+    String outcome = pipelinelibCli([returnStdout: true], argv)
+    writeFile(file: args.output, text: outcome)
+    return args.output
 }

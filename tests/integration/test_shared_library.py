@@ -204,6 +204,24 @@ def run(groovy: Groovy, tmp_path_factory: pytest.TempPathFactory) -> Run:
         code="pipelinelibRecordDeployment(environment: 'test', displayName: \"12-Fix 'it' \\${x} \\$(id)\")",
     )
     batch.add(
+        "wait-to-file",
+        stdout='{"cluster": "appcluster-test", "services": {}}\n',
+        code="pipelinelibWaitRollout(cluster: 'appcluster-test', services: ['service1'], output: 'rollout.json')",
+    )
+    batch.add(
+        "record-rollout",
+        files=record_files,
+        code="pipelinelibRecordDeployment(environment: 'beta', rollout: 'rollout.json')",
+    )
+    batch.add(
+        "record-destroyed",
+        code="pipelinelibRecordDeployment(environment: 'test', destroyed: true, archive: false)",
+    )
+    batch.add(
+        "bad-rollout-file",
+        code="pipelinelibRecordDeployment(environment: 'test', rollout: '/etc/passwd')",
+    )
+    batch.add(
         "display-name",
         stdout="Fix 'quoted' $(id) ${x} `id`\n\nbody line\n",
         code="pipelinelibDisplayNameFromGit()",
@@ -395,6 +413,41 @@ def test_record_deployment_passes_the_display_name_as_one_argument(run: Run) -> 
     assert run.calls("record", "archiveArtifacts")[0]["artifacts"] == (
         "output/*.env.groovy,output/manifest.json"
     )
+
+
+def test_wait_rollout_outcome_reaches_record_deployment_as_a_file(run: Run) -> None:
+    assert run.result("wait-to-file")["error"] is None
+    assert run.argv("wait-to-file") == [
+        ["wait-rollout", "--cluster=appcluster-test", "--service=service1", "--json"]
+    ]
+    written = run.calls("wait-to-file", "writeFile")
+    assert written == [
+        {
+            "step": "writeFile",
+            "file": "rollout.json",
+            "text": '{"cluster": "appcluster-test", "services": {}}\n',
+        }
+    ]
+    assert run.argv("record-rollout") == [
+        [
+            "record-deployment",
+            "--environment=beta",
+            "--import-dir=import",
+            "--output-dir=output",
+            "--rollout=rollout.json",
+        ]
+    ]
+    assert run.argv("record-destroyed") == [
+        [
+            "record-deployment",
+            "--environment=test",
+            "--import-dir=import",
+            "--output-dir=output",
+            "--destroyed",
+        ]
+    ]
+    assert "invalid rollout file '/etc/passwd'" in (run.result("bad-rollout-file")["error"] or "")
+    assert run.argv("bad-rollout-file") == []
 
 
 def test_display_name_from_git_is_assigned_as_a_value(run: Run) -> None:

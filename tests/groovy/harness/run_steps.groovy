@@ -152,6 +152,10 @@ for (Map scenario : input.scenarios) {
     })
     binding.setVariable('archiveArtifacts', { Map spec -> calls << [step: 'archiveArtifacts'] + spec })
     binding.setVariable('slackSend', { Map spec -> calls << [step: 'slackSend'] + spec })
+    binding.setVariable('writeFile', { Map spec ->
+        calls << [step: 'writeFile', file: spec.file, text: spec.text]
+        resolve(spec.file as String).toFile().setText(spec.text as String, 'UTF-8')
+    })
     binding.setVariable('readJSON', { Map spec ->
         calls << [step: 'readJSON', file: spec.file]
         return spec.file ? new JsonSlurper().parse(resolve(spec.file as String).toFile(), 'UTF-8')
