@@ -12,11 +12,13 @@ from typing import Any
 
 import attrs
 import pytest
+import requests
 
 from pipelinelib.model import Choice, subject_of
 from tests.conftest import ROOT, TESTS, Groovy
 from tests.fakes.hostile import corpus
 from tests.fixtures.jenkins import ChoicesServer
+from tests.fixtures.service import LiveService
 
 pytestmark = pytest.mark.groovy
 
@@ -183,3 +185,50 @@ def test_the_script_compiles_with_plain_groovy(groovy: Groovy, tmp_path: Path) -
     done = groovy.run(check, str(SCRIPT), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "compiled"
+
+
+def test_choices_script_against_the_real_manifest_service(
+    groovy: Groovy, live_service: LiveService, tmp_path: Path
+) -> None:
+    """The script a Jenkins admin installs reads the choices the real service serves, unchanged."""
+    from pipelinelib.model import Manifest, ServiceBuild
+
+    hostile = [n for n in corpus() if n][:60]
+    for number, name in enumerate(hostile, start=1):
+        entry = ServiceBuild(name="service1", build=number, commit_message=name)
+        result = "FAILURE" if number % 7 == 0 else "SUCCESS"
+        live_service.store.publish(
+            Manifest(
+                job="team/service1-build",
+                number=number,
+                display_name=name,
+                result=result,
+                services=[entry],
+            )
+        )
+    served = requests.get(
+        f"{live_service.url}/api/v1/jobs/team/service1-build/choices?limit=25", timeout=10
+    )
+    assert served.status_code == 200
+    out = run_cases(
+        groovy,
+        [
+            {
+                "serviceUrl": live_service.url,
+                "upstreamJob": "team/service1-build",
+                "limit": 25,
+                "fallback": FALLBACK_BUILDS,
+            }
+        ],
+        tmp_path,
+    )[0]
+    assert out.error is None
+    assert out.fallback is None  # the service answered: Jenkins' own list was not needed
+    assert out.choices == served.text.split("\n")[:-1]
+    assert len(out.choices) == 25
+    numbers = [Choice.parse(c).number for c in out.choices]
+    assert numbers == sorted(numbers, reverse=True)
+    assert all(n % 7 != 0 for n in numbers)  # failed builds are never offered
+    for choice in out.choices:
+        parsed = Choice.parse(choice)
+        assert parsed.subject == subject_of(hostile[parsed.number - 1], parsed.number)
