@@ -705,6 +705,12 @@ def _parse_expectations(
     return result
 
 
+def _write_outcome(path: Path, data: Any) -> None:
+    from pipelinelib import files
+
+    files.write_atomic(path, json.dumps(data, indent=2, ensure_ascii=True) + "\n")
+
+
 @cli.command("wait-rollout")
 @click.option("--cluster", required=True, help="ECS cluster name or ARN.")
 @click.option(
@@ -736,6 +742,12 @@ def _parse_expectations(
     help="The task definition the apply deployed (repeatable): a rollback that finished before "
     "wait-rollout started is caught too.",
 )
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the outcome JSON to this file, on failure too (for record-deployment "
+    "--rollout, so a failed rollout reaches the ledger's history).",
+)
 @region_option
 @json_option
 def wait_rollout_cmd(
@@ -744,6 +756,7 @@ def wait_rollout_cmd(
     timeout: float,
     poll_interval: float,
     task_definitions: dict[str, str],
+    output: Path | None,
     region: str | None,
     as_json: bool,
 ) -> None:
@@ -786,9 +799,14 @@ def wait_rollout_cmd(
         )
     except RolloutError as exc:
         failed = exc.context.get("outcome")
-        if as_json and isinstance(failed, aws.RolloutOutcome):
-            _emit_json(failed.to_dict())
+        if isinstance(failed, aws.RolloutOutcome):
+            if output is not None:
+                _write_outcome(output, failed.to_dict())
+            if as_json:
+                _emit_json(failed.to_dict())
         raise
+    if output is not None:
+        _write_outcome(output, outcome.to_dict())
     if as_json:
         _emit_json(outcome.to_dict())
         return

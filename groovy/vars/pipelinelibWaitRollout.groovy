@@ -23,17 +23,17 @@ def call(Map args = [:]) {
     if (args.timeout != null) {
         argv << "--timeout=${args.timeout}".toString()
     }
-    if (args.output == null) {
-        pipelinelibCli(argv)
-        return null
+    if (args.output != null) {
+        // The outcome goes to a file, written on failure too, that pipelinelibRecordDeployment
+        // (rollout: ...) records: a rolled-back deployment reaches the ledger's history.
+        String problemWithOutput = Args.problemWithPattern(args.output, Args.RELATIVE_DIR_PATTERN, 'output file')
+        if (problemWithOutput != null) {
+            error("pipelinelibWaitRollout: ${problemWithOutput}")
+        }
+        // Empty it first: a file left by an earlier build must never be recorded as this one's.
+        writeFile(file: args.output, text: '')
+        argv << "--output=${args.output}".toString()
     }
-    // --json: the outcome goes to a file that pipelinelibRecordDeployment(rollout: ...) records.
-    String problemWithOutput = Args.problemWithPattern(args.output, Args.RELATIVE_DIR_PATTERN, 'output file')
-    if (problemWithOutput != null) {
-        error("pipelinelibWaitRollout: ${problemWithOutput}")
-    }
-    argv << '--json'
-    String outcome = pipelinelibCli([returnStdout: true], argv)
-    writeFile(file: args.output, text: outcome)
+    pipelinelibCli(argv)
     return args.output
 }

@@ -205,7 +205,6 @@ def run(groovy: Groovy, tmp_path_factory: pytest.TempPathFactory) -> Run:
     )
     batch.add(
         "wait-to-file",
-        stdout='{"cluster": "appcluster-test", "services": {}}\n',
         code="pipelinelibWaitRollout(cluster: 'appcluster-test', services: ['service1'], output: 'rollout.json')",
     )
     batch.add(
@@ -418,15 +417,11 @@ def test_record_deployment_passes_the_display_name_as_one_argument(run: Run) -> 
 def test_wait_rollout_outcome_reaches_record_deployment_as_a_file(run: Run) -> None:
     assert run.result("wait-to-file")["error"] is None
     assert run.argv("wait-to-file") == [
-        ["wait-rollout", "--cluster=appcluster-test", "--service=service1", "--json"]
+        ["wait-rollout", "--cluster=appcluster-test", "--service=service1", "--output=rollout.json"]
     ]
-    written = run.calls("wait-to-file", "writeFile")
-    assert written == [
-        {
-            "step": "writeFile",
-            "file": "rollout.json",
-            "text": '{"cluster": "appcluster-test", "services": {}}\n',
-        }
+    # Emptied before the CLI runs, so an earlier build's outcome can never be recorded.
+    assert run.calls("wait-to-file", "writeFile") == [
+        {"step": "writeFile", "file": "rollout.json", "text": ""}
     ]
     assert run.argv("record-rollout") == [
         [

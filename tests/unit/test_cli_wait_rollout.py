@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -78,7 +79,9 @@ def stubbed_aws(aws_credentials: None, monkeypatch: pytest.MonkeyPatch) -> Itera
         yield stubber
 
 
-def test_rollback_exits_11_with_the_last_events(run_cli: CliRunner, stubbed_aws: Any) -> None:
+def test_rollback_exits_11_with_the_last_events(
+    run_cli: CliRunner, stubbed_aws: Any, tmp_path: Path
+) -> None:
     old, new = task_definition("service1", 6), task_definition("service1", 7)
     params = {"cluster": CLUSTER, "services": ["service1"]}
     stubbed_aws.add_response(
@@ -103,10 +106,24 @@ def test_rollback_exits_11_with_the_last_events(run_cli: CliRunner, stubbed_aws:
         ),
         params,
     )
+    outcome_file = tmp_path / "rollout.json"
     result = run_cli(
-        ["wait-rollout", "--cluster", CLUSTER, "--service", "service1", "--poll-interval", "1s"]
+        [
+            "wait-rollout",
+            "--cluster",
+            CLUSTER,
+            "--service",
+            "service1",
+            "--poll-interval",
+            "1s",
+            "--output",
+            str(outcome_file),
+        ]
     )
     assert result.exit_code == 11
+    # The outcome is written on failure too: record-deployment --rollout puts it in the history.
+    written = aws.RolloutOutcome.from_dict(json.loads(outcome_file.read_text()))
+    assert [(s.service, s.status) for s in written.services] == [("service1", "ROLLED_BACK")]
     assert (
         "    05:00:02 (service service1) rolling back to deployment ecs-svc/old." in result.stdout
     )
