@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
 import os
-import tempfile
 from pathlib import Path
 
 from pipelinelib.errors import FileAccessError
@@ -21,12 +21,29 @@ def ensure_dir(path: Path) -> Path:
     return path
 
 
+_COUNTER = itertools.count()
+
+
+def _create_temporary(path: Path) -> tuple[int, str]:
+    """``tempfile.mkstemp`` without importing tempfile (which costs CLI start-up): a name unique
+    to this process and call, created with O_EXCL so an existing file is never reused."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    for _ in range(100):
+        name = f".{path.name}.{os.getpid()}.{next(_COUNTER)}.{os.urandom(4).hex()}.tmp"
+        tmp = str(path.parent / name)
+        try:
+            return os.open(tmp, flags, 0o600), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name beside {path}")
+
+
 def write_atomic(path: Path, data: str | bytes) -> Path:
     """Write to a temporary file beside ``path``, fsync, then rename over it."""
     ensure_dir(path.parent)
     payload = data.encode("utf-8") if isinstance(data, str) else data
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        fd, tmp = _create_temporary(path)
     except OSError as exc:
         raise FileAccessError(f"cannot write in {path.parent}: {exc.strerror}") from exc
     try:

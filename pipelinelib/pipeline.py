@@ -33,18 +33,13 @@ from pipelinelib.model import (
     validate_job_name,
     validate_service_name,
 )
-from pipelinelib.orchestrate import (
-    Orchestration,
-    execute,
-    plan_orchestration,
-    validate_request,
-)
 from pipelinelib.store import ManifestStore
 
 if TYPE_CHECKING:
     from pipelinelib.aws import Aws, ImageVerification
     from pipelinelib.jenkins.client import JenkinsClient
     from pipelinelib.ledger import EnvironmentDiff
+    from pipelinelib.orchestrate import Orchestration
 
 
 @attrs.frozen
@@ -264,6 +259,9 @@ def orchestrate(
     Everything is validated (names, folders, live confirmation, imported files) before any
     process starts; the returned :class:`Orchestration` lists what ran (or would run).
     """
+    # Imported here: its models and patterns cost start-up time the build jobs need not pay.
+    from pipelinelib.orchestrate import execute, plan_orchestration, validate_request
+
     validate_request(command, stack, runner=runner, confirm_live=confirm_live)
     builds = import_service_builds(import_dir) if import_dir is not None else None
     planned = plan_orchestration(
