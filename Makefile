@@ -35,6 +35,7 @@ test: $(STAMP) tools lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)
+	bash scripts/install-tools.sh bench
 	$(BIN)/python -m bench
 
 docs: $(STAMP)

@@ -8,6 +8,10 @@ command -v groovy >/dev/null 2>&1 || need+=(groovy)
 [ -x /usr/lib/jvm/java-17-openjdk-amd64/bin/java ] || need+=(openjdk-17-jre-headless)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v git >/dev/null 2>&1 || need+=(git)
+# `install-tools.sh bench`: also the load generator the benchmarks use (make bench).
+if [ "${1:-}" = bench ]; then
+  command -v wrk >/dev/null 2>&1 || need+=(wrk)
+fi
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi
