@@ -25,11 +25,14 @@ from pipelinelib.errors import (
 from pipelinelib.formats import groovy
 from pipelinelib.formats import manifest as manifest_json
 from pipelinelib.model import (
+    ROLLOUT_OK,
     Choice,
+    DeploymentInfo,
     Manifest,
     ServiceBuild,
     SourceRef,
     validate_build_number,
+    validate_environment_name,
     validate_job_name,
     validate_service_name,
 )
@@ -530,8 +533,6 @@ def record_deployment(
     deployment stays the last good one while the history shows the attempt. ``destroyed``
     records an empty deployment: the environment runs nothing (the nightly destroy-test).
     """
-    from pipelinelib.model import ROLLOUT_OK, DeploymentInfo
-
     if destroyed:
         services: list[ServiceBuild] = []
         source: SourceRef | None = None
@@ -573,11 +574,11 @@ def record_deployment(
 def status(store: ManifestStore, environment: str | None = None) -> dict[str, Manifest]:
     """What is where: the newest successful deployment per environment (or of one)."""
     from pipelinelib.ledger import order_environments
-    from pipelinelib.model import validate_environment_name
 
-    current = store.environments()
     if environment is not None:
         validate_environment_name(environment)
+    current = store.environments()
+    if environment is not None:
         if environment not in current:
             known = ", ".join(order_environments(current)) or "none yet"
             raise NotFoundError(f"nothing is deployed to {environment} (deployed: {known})")
@@ -588,11 +589,10 @@ def status(store: ManifestStore, environment: str | None = None) -> dict[str, Ma
 def diff(store: ManifestStore, from_environment: str, to_environment: str) -> EnvironmentDiff:
     """What promoting FROM to TO would change, per service, with the commits it brings."""
     from pipelinelib.ledger import diff_environments
-    from pipelinelib.model import validate_environment_name
 
-    current = store.environments()
     for name in (from_environment, to_environment):
         validate_environment_name(name)
+    current = store.environments()
     if from_environment not in current:
         raise NotFoundError(f"nothing is deployed to {from_environment}: nothing to promote")
     target = current.get(to_environment)
