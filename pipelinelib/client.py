@@ -12,6 +12,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -30,7 +31,9 @@ from pipelinelib.errors import (
     StoreUnavailableError,
 )
 from pipelinelib.model import (
+    ApprovalRequest,
     Choice,
+    Lock,
     Manifest,
     ServiceBuild,
     validate_build_number,
@@ -233,6 +236,98 @@ class HttpStore:
         data = self._get_json(f"/api/v1/environments/{environment}/history", limit=limit)
         return [_manifest(item) for item in _list(data, "deployments")]
 
+    # --- promotion control: the service decides identities from the token ------------------------
+
+    def _post_json(self, path: str, body: dict[str, Any]) -> Any:
+        response = self._request(
+            "POST",
+            path,
+            data=json.dumps(body, ensure_ascii=True).encode("ascii"),
+            headers={"Content-Type": "application/json"},
+        )
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise RemoteServiceError(f"the manifest service sent invalid JSON for {path}") from exc
+
+    def acquire_lock(
+        self,
+        environment: str,
+        *,
+        holder: str | None = None,
+        reason: str,
+        ttl: timedelta | float = 7200,
+    ) -> Lock:
+        validate_environment_name(environment)
+        seconds = ttl.total_seconds() if isinstance(ttl, timedelta) else float(ttl)
+        body: dict[str, Any] = {"reason": reason, "ttl_seconds": seconds}
+        if holder is not None:
+            body["holder"] = holder
+        return _lock(self._post_json(f"/api/v1/environments/{environment}/lock", body))
+
+    def release_lock(
+        self, environment: str, *, holder: str | None = None, force: bool = False
+    ) -> Lock:
+        validate_environment_name(environment)
+        body: dict[str, Any] = {"force": force}
+        if holder is not None:
+            body["holder"] = holder
+        return _lock(self._post_json(f"/api/v1/environments/{environment}/unlock", body))
+
+    def locks(self) -> list[Lock]:
+        return [_lock(item) for item in _list(self._get_json("/api/v1/locks"), "locks")]
+
+    def request_approval(
+        self,
+        environment: str,
+        job: str,
+        number: int,
+        *,
+        requested_by: str | None = None,
+        requested_via: str | None = None,
+    ) -> ApprovalRequest:
+        """``requested_via`` is the token's identity, set by the service; not sent."""
+        validate_environment_name(environment)
+        body: dict[str, Any] = {"job": validate_job_name(job), "number": number}
+        if requested_by is not None:
+            body["requested_by"] = requested_by
+        data = self._post_json(f"/api/v1/environments/{environment}/approval-requests", body)
+        return _approval_request(data)
+
+    def approve(
+        self,
+        environment: str,
+        job: str,
+        number: int,
+        *,
+        approver: str | None = None,
+        comment: str | None = None,
+    ) -> ApprovalRequest:
+        """The approver is the token's identity; ``approver`` is not sent (a client cannot
+        choose who it is)."""
+        validate_environment_name(environment)
+        body: dict[str, Any] = {"job": validate_job_name(job), "number": number}
+        if comment is not None:
+            body["comment"] = comment
+        data = self._post_json(f"/api/v1/environments/{environment}/approvals", body)
+        return _approval_request(data)
+
+    def approval_request(self, environment: str, job: str, number: int) -> ApprovalRequest:
+        validate_environment_name(environment)
+        data = self._get_json(
+            f"/api/v1/environments/{environment}/approvals",
+            job=validate_job_name(job),
+            number=validate_build_number(number),
+        )
+        return _approval_request(data)
+
+    def environments_config(self) -> dict[str, Any]:
+        """The service's environments file as ``pipelinelib environments --json`` prints it."""
+        data = self._get_json("/api/v1/environments/config")
+        if not isinstance(data, dict):
+            raise RemoteServiceError("the manifest service sent an unexpected environments file")
+        return data
+
     def ping(self) -> None:
         self._request("GET", "/healthz")
 
@@ -263,3 +358,19 @@ def _manifest(data: Any) -> Manifest:
         return Manifest.from_dict(data)
     except InvalidInputError as exc:
         raise RemoteServiceError(f"the manifest service sent a bad manifest: {exc}") from exc
+
+
+def _lock(data: Any) -> Lock:
+    try:
+        return Lock.from_dict(data)
+    except InvalidInputError as exc:
+        raise RemoteServiceError(f"the manifest service sent a bad lock: {exc}") from exc
+
+
+def _approval_request(data: Any) -> ApprovalRequest:
+    try:
+        return ApprovalRequest.from_dict(data)
+    except (InvalidInputError, ValueError, TypeError) as exc:
+        raise RemoteServiceError(
+            f"the manifest service sent a bad approval request: {exc}"
+        ) from exc

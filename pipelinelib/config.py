@@ -17,6 +17,7 @@ ENV_SERVER = "PIPELINELIB_SERVER"
 ENV_TOKEN = "PIPELINELIB_TOKEN"  # noqa: S105 - a variable name, not a secret
 ENV_DB = "PIPELINELIB_DB"
 ENV_TOKENS_FILE = "PIPELINELIB_TOKENS_FILE"
+ENV_ENVIRONMENTS = "PIPELINELIB_ENVIRONMENTS"
 ENV_TERRAFORM = "PIPELINELIB_TERRAFORM"
 ENV_JENKINS_URL = "JENKINS_URL"
 ENV_JENKINS_USER = "JENKINS_USER"
@@ -72,3 +73,9 @@ def tokens_file(environ: Mapping[str, str] | None = None) -> str | None:
     """The service's tokens file from ``PIPELINELIB_TOKENS_FILE`` (``serve --tokens-file`` wins)."""
     env = os.environ if environ is None else environ
     return env.get(ENV_TOKENS_FILE) or None
+
+
+def environments_file(environ: Mapping[str, str] | None = None) -> str | None:
+    """The environments file from ``PIPELINELIB_ENVIRONMENTS`` (``--environments-file`` wins)."""
+    env = os.environ if environ is None else environ
+    return env.get(ENV_ENVIRONMENTS) or None

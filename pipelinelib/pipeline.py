@@ -524,6 +524,11 @@ def record_deployment(
     deployed_by: str | None = None,
     rollout: Mapping[str, str] | None = None,
     destroyed: bool = False,
+    kind: str = "deploy",
+    reason: str | None = None,
+    skip_order: str | None = None,
+    override_freeze: str | None = None,
+    lock_holder: str | None = None,
 ) -> DeploymentResult:
     """Record this deploy build with the imported manifest unchanged, and re-archive it.
 
@@ -532,7 +537,16 @@ def record_deployment(
     that did not complete records the build as FAILURE, so the environment's current
     deployment stays the last good one while the history shows the attempt. ``destroyed``
     records an empty deployment: the environment runs nothing (the nightly destroy-test).
+
+    Promotion control (docs/promotion.md): ``kind`` ``rollback`` with its ``reason``;
+    ``skip_order`` / ``override_freeze`` are the reasons given for lifting those rules; the
+    environment lock held as ``lock_holder`` (default: this build, ``JOB#N``, when the store
+    shows a lock by it) and the approvals recorded for this build are written into the
+    deployment, so its history says who approved and who held the lock.
     """
+    from pipelinelib.promotion import deployment_controls
+
+    controls = deployment_controls(store, environment, job, number, lock_holder)
     if destroyed:
         services: list[ServiceBuild] = []
         source: SourceRef | None = None
@@ -558,7 +572,16 @@ def record_deployment(
         source=source,
         url=url,
         services=services,
-        deployment=DeploymentInfo(deployed_by=deployed_by, overrides=overrides, rollout=rollout),
+        deployment=DeploymentInfo(
+            deployed_by=deployed_by,
+            overrides=overrides,
+            rollout=rollout,
+            kind=kind,
+            reason=reason,
+            skip_order=skip_order,
+            override_freeze=override_freeze,
+            **controls,
+        ),
     )
     created = store.publish(deployment)
     env_files = tuple(

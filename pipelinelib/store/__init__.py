@@ -8,9 +8,10 @@ stays cheap so the CLI starts fast.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Protocol, runtime_checkable
 
-from pipelinelib.model import Choice, Manifest, ServiceBuild
+from pipelinelib.model import ApprovalRequest, Choice, Lock, Manifest, ServiceBuild
 
 
 @runtime_checkable
@@ -53,5 +54,38 @@ class ManifestStore(Protocol):
     ) -> list[ServiceBuild]:
         """A service's published builds with ``after < build <= upto``, newest first: the
         commits a promotion brings (``pipelinelib diff``)."""
+
+    # --- promotion control (docs/promotion.md) ---------------------------------------------------
+
+    def acquire_lock(
+        self, environment: str, *, holder: str, reason: str, ttl: timedelta | float = ...
+    ) -> Lock:
+        """Take or extend the environment's lock; LockedError when another holder has it."""
+
+    def release_lock(self, environment: str, *, holder: str, force: bool = False) -> Lock:
+        """Release ``holder``'s lock (``force``: anyone's); NotFoundError when not locked."""
+
+    def locks(self) -> list[Lock]:
+        """Every lock, expired ones marked."""
+
+    def request_approval(
+        self,
+        environment: str,
+        job: str,
+        number: int,
+        *,
+        requested_by: str,
+        requested_via: str | None = None,
+    ) -> ApprovalRequest:
+        """Record that deploy build ``job #number`` waits for approvals (idempotent)."""
+
+    def approve(
+        self, environment: str, job: str, number: int, *, approver: str, comment: str | None = None
+    ) -> ApprovalRequest:
+        """Record an approval; PermissionDeniedError for the requester's own. Over HTTP the
+        service takes the approver from the token's identity."""
+
+    def approval_request(self, environment: str, job: str, number: int) -> ApprovalRequest:
+        """The request with its approvals; NotFoundError when none was recorded."""
 
     def close(self) -> None: ...

@@ -5,7 +5,7 @@ from __future__ import annotations
 import attrs
 
 from pipelinelib.errors import ConflictError, NotFoundError
-from pipelinelib.model import Choice, Manifest, ServiceBuild
+from pipelinelib.model import ApprovalRequest, Choice, Lock, Manifest, ServiceBuild
 
 
 class MemoryStore:
@@ -15,6 +15,7 @@ class MemoryStore:
         self.builds: dict[tuple[str, int], Manifest] = {}
         self.calls: list[tuple[str, tuple[object, ...]]] = []
         self.closed = False
+        self.held_locks: list[Lock] = []
         self.opened: list[tuple[str | None, str | None, str]] = []  # set by CLI test fixtures
         for manifest in manifests or []:
             self.publish(manifest)
@@ -83,6 +84,16 @@ class MemoryStore:
     def history(self, environment: str, *, limit: int = 100) -> list[Manifest]:
         found = [m for m in self.builds.values() if m.environment == environment]
         return sorted(found, key=lambda m: m.number, reverse=True)[:limit]
+
+    # Promotion control: no locks and no approval requests unless a test adds them; the rules
+    # themselves are the SQL store's (tests/integration/store/test_promotion.py).
+    def locks(self) -> list[Lock]:
+        self.calls.append(("locks", ()))
+        return list(self.held_locks)
+
+    def approval_request(self, environment: str, job: str, number: int) -> ApprovalRequest:
+        self.calls.append(("approval_request", (environment, job, number)))
+        raise NotFoundError(f"no approval request for {job}#{number} in {environment}")
 
     def close(self) -> None:
         self.closed = True
