@@ -23,6 +23,7 @@ from pipelinelib.config import (
     DEFAULT_DB,
     ENV_BUILD,
     ENV_DB,
+    ENV_ENVIRONMENTS,
     ENV_JENKINS_URL,
     ENV_JENKINS_USER,
     ENV_JOB,
@@ -35,6 +36,7 @@ from pipelinelib.config import (
 from pipelinelib.errors import InvalidInputError, PipelinelibError, StoreUnavailableError
 
 if TYPE_CHECKING:
+    from pipelinelib.environments import EnvironmentsConfig
     from pipelinelib.jenkins.client import JenkinsClient
     from pipelinelib.store import ManifestStore
 
@@ -98,7 +100,65 @@ def import_dir_option(f: F) -> F:
     )(f)
 
 
+def _remember_environments_file(ctx: click.Context, _param: click.Parameter, value: Any) -> None:
+    ctx.meta["pipelinelib.environments_file"] = value
+
+
+def environments_option(f: F) -> F:
+    return click.option(
+        "--environments-file",
+        envvar=ENV_ENVIRONMENTS,
+        show_envvar=True,
+        expose_value=False,
+        callback=_remember_environments_file,
+        help="pipelinelib.toml declaring the environments [default: the nearest one walking up "
+        "from the working directory; 'none': no promotion rules].",
+    )(f)
+
+
+def promotion_options(f: F) -> F:
+    """record-deployment's promotion control flags (docs/promotion.md)."""
+    f = click.option(
+        "--lock-holder",
+        help="The environment lock this deployment holds [default: JOB#BUILD when it holds one].",
+    )(f)
+    f = click.option(
+        "--override-freeze", is_flag=True, help="Deploy inside a freeze window (needs --reason)."
+    )(f)
+    f = click.option(
+        "--skip-order",
+        is_flag=True,
+        help="A hotfix: the source need not be the declared upstream (needs --reason).",
+    )(f)
+    f = click.option("--reason", help="Why: recorded with the deployment (rollbacks, overrides).")(
+        f
+    )
+    f = click.option(
+        "--kind",
+        type=click.Choice(["deploy", "rollback"]),
+        default="deploy",
+        show_default=True,
+        help="rollback: the source is an earlier deployment of the same environment.",
+    )(f)
+    return f
+
+
+def promotion_arguments(
+    kind: str, reason: str | None, skip_order: bool, override_freeze: bool, holder: str | None
+) -> dict[str, Any]:
+    if (skip_order or override_freeze) and not reason:
+        raise InvalidInputError("--skip-order and --override-freeze need --reason TEXT")
+    return {
+        "kind": kind,
+        "reason": reason,
+        "skip_order": reason if skip_order else None,
+        "override_freeze": reason if override_freeze else None,
+        "lock_holder": holder,
+    }
+
+
 def store_options(f: F) -> F:
+    f = environments_option(f)
     f = click.option(
         "--server",
         envvar=ENV_SERVER,
@@ -180,7 +240,7 @@ def open_store(server: str | None, token: str | None, db: str) -> Iterator[Manif
         else:
             from pipelinelib.store.sql import SqlStore
 
-            store = SqlStore.from_url(db)
+            store = SqlStore.from_url(db, environments=load_environments_option())
     except ImportError as exc:  # pragma: no cover - only when the package is installed partially
         raise StoreUnavailableError(
             f"the store is not available in this installation: {exc}"
@@ -189,6 +249,14 @@ def open_store(server: str | None, token: str | None, db: str) -> Iterator[Manif
         yield store
     finally:
         store.close()
+
+
+def load_environments_option() -> EnvironmentsConfig:
+    """The environments of ``--environments-file`` (or found as the option's help says)."""
+    from pipelinelib.environments import load_environments
+
+    ctx = click.get_current_context(silent=True)  # meta is shared by nested contexts
+    return load_environments(ctx.meta.get("pipelinelib.environments_file") if ctx else None)
 
 
 def _print(text: str, nl: bool = True) -> None:
@@ -904,7 +972,7 @@ def import_artifacts_cmd(
     envvar=ENV_TOKENS_FILE,
     show_envvar=True,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="File of 'TOKEN SCOPE[,SCOPE]' lines (scopes publish, read).",
+    help="File of 'TOKEN SCOPE[,SCOPE] [identity=NAME]' lines (scopes publish, read, approve).",
 )
 @click.option(
     "--insecure-allow-anonymous",
@@ -923,6 +991,7 @@ def import_artifacts_cmd(
     show_default=True,
     help="Largest request body in bytes (chunked bodies included).",
 )
+@environments_option
 def serve_cmd(
     db: str,
     host: str,
@@ -953,6 +1022,7 @@ def serve_cmd(
         allow_anonymous_writes=insecure_allow_anonymous,
         require_read_token=require_read_token,
         max_body=max_body,
+        environments=load_environments_option(),
     )
     click.echo(f"serving on http://{host}:{port}/ (store {db})", err=True)
     run_simple(host, port, app, threaded=True, use_reloader=False)
@@ -985,6 +1055,7 @@ def serve_cmd(
     is_flag=True,
     help="Record that the environment was destroyed (an empty deployment; no import needed).",
 )
+@promotion_options
 @output_dir_option
 @store_options
 @json_option
@@ -998,6 +1069,11 @@ def record_deployment_cmd(
     deployed_by: str | None,
     rollout_file: Path | None,
     destroyed: bool,
+    kind: str,
+    reason: str | None,
+    skip_order: bool,
+    override_freeze: bool,
+    lock_holder: str | None,
     output_dir: Path,
     server: str | None,
     token: str | None,
@@ -1005,6 +1081,9 @@ def record_deployment_cmd(
     as_json: bool,
 ) -> None:
     """Record this deploy build with the imported manifest unchanged; re-archive it to output/.
+
+    With an environments file the store also enforces the promotion rules (docs/promotion.md):
+    the declared order, locks, freeze windows and approvals.
 
     Run after a successful `orchestrate apply`. The store refuses a deployment whose services
     differ from its source build's (except overrides declared at import), or whose source is
@@ -1044,6 +1123,7 @@ def record_deployment_cmd(
             deployed_by=deployed_by,
             rollout=rollout,
             destroyed=destroyed,
+            **promotion_arguments(kind, reason, skip_order, override_freeze, lock_holder),
         )
     deployed = result.deployment
     if as_json:
@@ -1163,3 +1243,8 @@ def main(argv: list[str] | None = None) -> None:
         )
         sys.exit(1)
     sys.exit(rv if isinstance(rv, int) else 0)
+
+
+# The promotion control commands (lock, approve, rollback, environments, ...) live in their own
+# module; importing it registers them on the group above.
+from pipelinelib import cli_control  # noqa: E402, F401

@@ -79,3 +79,15 @@ def environments_file(environ: Mapping[str, str] | None = None) -> str | None:
     """The environments file from ``PIPELINELIB_ENVIRONMENTS`` (``--environments-file`` wins)."""
     env = os.environ if environ is None else environ
     return env.get(ENV_ENVIRONMENTS) or None
+
+
+ENV_BUILD_USER = "BUILD_USER_ID"  # Jenkins' build-user-vars plugin: who started the build
+
+
+def local_identity(environ: Mapping[str, str] | None = None) -> str | None:
+    """Who runs a command against a local store: BUILD_USER_ID, else the login name.
+
+    A local store has no authentication; over the service the token's identity counts.
+    """
+    env = os.environ if environ is None else environ
+    return env.get(ENV_BUILD_USER) or env.get("USER") or env.get("LOGNAME") or None

@@ -31,6 +31,7 @@ from pipelinelib.errors import FileAccessError, InvalidInputError, NotFoundError
 from pipelinelib.model import validate_environment_name
 
 FILE_NAME = "pipelinelib.toml"
+NO_FILE = "none"  # --environments-file none: no file, no rules (tests, one-off local stores)
 MAX_APPROVALS = 10
 _ENV_KEYS = ("upstream", "stack", "region", "cluster", "protected", "approvals", "freeze")
 _FREEZE_KEYS = ("start", "end", "reason")
@@ -298,13 +299,14 @@ def load_environments(
     start: Path | None = None,
 ) -> EnvironmentsConfig:
     """The environments in force: the given file, ``PIPELINELIB_ENVIRONMENTS``, or the nearest
-    ``pipelinelib.toml``; an undeclared (rule-free) config when there is none."""
+    ``pipelinelib.toml``; an undeclared (rule-free) config when there is none or the name
+    given is ``none``."""
     from pipelinelib import config
 
-    chosen = Path(path) if path else None
-    if chosen is None:
-        named = config.environments_file(environ)
-        chosen = Path(named) if named else None
+    named = str(path) if path else config.environments_file(environ)
+    if named == NO_FILE:
+        return EnvironmentsConfig()
+    chosen = Path(named) if named else None
     if chosen is None:
         chosen = find_environments_file(start)
     if chosen is None:

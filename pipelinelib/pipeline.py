@@ -594,8 +594,13 @@ def record_deployment(
     return DeploymentResult(deployment, created, env_files, manifest_file)
 
 
-def status(store: ManifestStore, environment: str | None = None) -> dict[str, Manifest]:
-    """What is where: the newest successful deployment per environment (or of one)."""
+def status(
+    store: ManifestStore,
+    environment: str | None = None,
+    declared: Sequence[str] = (),
+) -> dict[str, Manifest]:
+    """What is where: the newest successful deployment per environment (or of one), in the
+    ``declared`` promotion order (the environments file's), others alphabetically."""
     from pipelinelib.ledger import order_environments
 
     if environment is not None:
@@ -603,10 +608,10 @@ def status(store: ManifestStore, environment: str | None = None) -> dict[str, Ma
     current = store.environments()
     if environment is not None:
         if environment not in current:
-            known = ", ".join(order_environments(current)) or "none yet"
+            known = ", ".join(order_environments(current, declared)) or "none yet"
             raise NotFoundError(f"nothing is deployed to {environment} (deployed: {known})")
         return {environment: current[environment]}
-    return {name: current[name] for name in order_environments(current)}
+    return {name: current[name] for name in order_environments(current, declared)}
 
 
 def diff(store: ManifestStore, from_environment: str, to_environment: str) -> EnvironmentDiff:

@@ -15,8 +15,9 @@ from pathlib import Path
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
+from pipelinelib.environments import EnvironmentsConfig
 from pipelinelib.errors import PipelinelibError
-from pipelinelib.service.auth import Authorizer, read_tokens_file
+from pipelinelib.service.auth import Authorizer, read_token_lines
 from pipelinelib.store import ManifestStore
 
 DEFAULT_MAX_BODY = 1024 * 1024
@@ -40,22 +41,39 @@ def create_app(
     allow_anonymous_writes: bool = False,
     require_read_token: bool = False,
     max_body: int = DEFAULT_MAX_BODY,
+    environments: EnvironmentsConfig | Path | str | None = None,
+    identities: dict[str, str] | None = None,
 ) -> Flask:
-    """Build the app. ``store`` is a store or a database URL; None reads the environment."""
+    """Build the app. ``store`` is a store or a database URL; None reads the environment.
+
+    ``environments``: the declared environments (a config or the path of ``pipelinelib.toml``);
+    None finds them as the CLI does (``PIPELINELIB_ENVIRONMENTS``, then walking up from the
+    working directory). A store built here enforces their promotion rules.
+    """
     from pipelinelib import config
-    from pipelinelib.service import api, board, metrics
+    from pipelinelib.environments import load_environments
+    from pipelinelib.service import api, board, control, metrics
 
     settings = config.Settings.from_env()
     if store is None:
         store = settings.db
+    if not isinstance(environments, EnvironmentsConfig):
+        given = getattr(store, "environments_config", None)
+        if environments is None and isinstance(given, EnvironmentsConfig) and given.declared:
+            environments = given
+        else:
+            environments = load_environments(environments)
     if isinstance(store, str):
         from pipelinelib.store.sql import SqlStore
 
-        store = SqlStore.from_url(store)
+        store = SqlStore.from_url(store, environments=environments)
     if tokens_file is None and tokens is None:
         tokens_file = config.tokens_file()
+    named_tokens: dict[str, str] = dict(identities or {})
     if tokens_file is not None:
-        tokens = {**(tokens or {}), **read_tokens_file(Path(tokens_file))}
+        from_file, named = read_token_lines(Path(tokens_file))
+        tokens = {**(tokens or {}), **from_file}
+        named_tokens.update(named)
 
     app = Flask("pipelinelib.service")
     # No HTML redirects: '//' and trailing slashes reach the views (and their JSON errors).
@@ -69,12 +87,15 @@ def create_app(
             tokens or {},
             allow_anonymous_writes=allow_anonymous_writes,
             require_read_token=require_read_token,
+            identities=named_tokens,
         ),
         "max_body": max_body,
         "metrics": metrics.Metrics(),
+        "environments": environments,
     }
     app.register_blueprint(api.blueprint)
     app.register_blueprint(board.blueprint)
+    app.register_blueprint(control.blueprint)
     api.register_converters(app)
 
     @app.before_request

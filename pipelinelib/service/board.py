@@ -108,10 +108,15 @@ def _current(store: ManifestStore) -> dict[str, DeploymentEntry]:
     return {env: DeploymentEntry(m) for env, m in store.environments().items()}
 
 
+def _declared() -> list[str]:
+    """The promotion order of the service's environments file (empty without one)."""
+    return list(api._ext()["environments"].names)
+
+
 @blueprint.get("/")
 def index() -> Response:
     api._authorize("read")
-    return _html(render_board(build_board(_current(api._store())), _urls()))
+    return _html(render_board(build_board(_current(api._store()), _declared()), _urls()))
 
 
 @blueprint.get("/environments/<env>")
@@ -124,7 +129,7 @@ def environment(env: str) -> Response:
         deployments = list(entries(env, limit=100))
     else:
         deployments = [DeploymentEntry(m) for m in store.history(env, limit=100)]
-    nav = order_environments(_current(store))
+    nav = order_environments(_current(store), _declared())
     return _html(render_history(env, deployments, _urls(), nav))
 
 
@@ -150,4 +155,4 @@ def diff() -> Response:
         b.deployment if b else None,
         store.service_builds_between,
     )
-    return _html(render_diff(result, _urls(), order_environments(current)))
+    return _html(render_diff(result, _urls(), order_environments(current, _declared())))
