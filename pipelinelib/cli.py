@@ -1202,7 +1202,12 @@ def diff_cmd(
     show_default=True,
     help="Fresh directory the demo works in (it must be empty or not exist).",
 )
-def demo_cmd(workdir: Path) -> None:
+@click.option(
+    "--environments-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The environments to show [default: this repository's pipelinelib.toml].",
+)
+def demo_cmd(workdir: Path, environments_file: Path | None) -> None:
     """Run the pipeline as a local dry run and explain each step.
 
     \b
@@ -1211,7 +1216,7 @@ def demo_cmd(workdir: Path) -> None:
     """
     from pipelinelib import demo
 
-    demo.run(workdir, echo=click.echo)
+    demo.run(workdir, echo=click.echo, environments=environments_file)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -133,7 +133,7 @@ def run_rollback(
     number: int | str,
     reason: str,
     config: EnvironmentsConfig,
-    root: Path,
+    root: Path | None,
     import_dir: Path = Path("import"),
     output_dir: Path = Path("output"),
     verify: Callable[[Path], object] | None = None,
@@ -143,7 +143,8 @@ def run_rollback(
 ) -> Manifest:
     """Run the plan: import the target, verify its images, apply the stack, wait, record.
 
-    ``verify(import_dir)`` and ``wait(cluster, services)`` are the ECR and ECS steps (the CLI
+    ``root`` None skips terraform (nothing to apply). ``verify(import_dir)`` and
+    ``wait(cluster, services)`` are the ECR and ECS steps (the CLI
     passes the real ones; they need AWS); ``wait`` returns the rollout states to record.
     """
     from pipelinelib import pipeline
@@ -157,7 +158,7 @@ def run_rollback(
     )
     if verify is not None:
         verify(import_dir)
-    if env is not None and env.stack:
+    if env is not None and env.stack and root is not None:
         pipeline.orchestrate(
             "apply",
             env.stack,
