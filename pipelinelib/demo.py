@@ -29,7 +29,7 @@ from pipelinelib.errors import (
     PipelinelibError,
 )
 from pipelinelib.model import Manifest
-from pipelinelib.promotion import holder_of
+from pipelinelib.promotion import holder_of, holding_lock
 from pipelinelib.store.sql import SqlStore
 
 Echo = Callable[[str], None]
@@ -177,8 +177,7 @@ class _Demo:
         holder = holder_of(job, number)
         self.say(f"{job} #{number}")
         self.command(f"pipelinelib lock {environment} --reason '{job} #{number}' --ttl 30m")
-        self.store.acquire_lock(environment, holder=holder, reason=f"{job} #{number}", ttl=1800)
-        try:
+        with holding_lock(self.store, environment, holder=holder, reason=f"{job} #{number}"):
             self.command(f"pipelinelib import-artifacts {froms} --build {selector!r}")
             imported = pipeline.import_artifacts(
                 self.store, from_jobs=upstream, selector=selector, target=ws / "import"
@@ -201,9 +200,7 @@ class _Demo:
                 deployed_by="demo",
                 override_freeze=self.freeze_reason(environment),
             ).deployment
-        finally:
             self.command(f"pipelinelib unlock {environment}")
-            self.store.release_lock(environment, holder=holder)
         self.say(f"recorded {job} #{number} in {environment}: {recorded.subject!r}")
         return recorded
 
@@ -250,25 +247,20 @@ class _Demo:
         for command in plan.commands:
             self.say(f"  would run: {command}")
         self.command(f"pipelinelib rollback --environment {environment} --reason {reason!r}")
-        holder = holder_of(job, number)
-        self.store.acquire_lock(environment, holder=holder, reason=f"rollback: {reason}", ttl=1800)
-        try:
-            self.approve(environment, job, number)
-            recorded = run_rollback(
-                self.store,
-                plan,
-                job=job,
-                number=number,
-                reason=reason,
-                config=self.environments,
-                root=self.terraform,
-                import_dir=ws / "import",
-                output_dir=ws / "output",
-                dry_run_terraform=True,
-                deployed_by="demo",
-            )
-        finally:
-            self.store.release_lock(environment, holder=holder)
+        self.approve(environment, job, number)
+        recorded = run_rollback(
+            self.store,
+            plan,
+            job=job,
+            number=number,
+            reason=reason,
+            config=self.environments,
+            root=self.terraform,
+            import_dir=ws / "import",
+            output_dir=ws / "output",
+            dry_run_terraform=True,
+            deployed_by="demo",
+        )
         self.say(f"recorded {job} #{number}: a rollback to {plan.target.job} #{plan.target.number}")
         return recorded
 

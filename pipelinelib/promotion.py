@@ -12,7 +12,8 @@ previous good deployment pinned by digest (ecspresso ``rollback``, ecs-deploy ``
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -241,3 +242,29 @@ def deployment_controls(
     controls["requested_by"] = request.requested_by
     controls["approvals"] = request.approvals
     return controls
+
+
+@contextmanager
+def holding_lock(
+    store: ManifestStore,
+    environment: str,
+    *,
+    holder: str,
+    reason: str,
+    ttl: timedelta | float = DEFAULT_LOCK_TTL,
+) -> Iterator[Lock]:
+    """Hold the environment's lock for the duration of a deploy, rollback or destroy.
+
+    Released when the block ends, also when it fails; a crashed process's lock expires after
+    ``ttl``. LockedError (before anything runs) when someone else holds it.
+    """
+    lock = store.acquire_lock(environment, holder=holder, reason=reason, ttl=ttl)
+    try:
+        yield lock
+    finally:
+        try:
+            store.release_lock(environment, holder=holder)
+        except NotFoundError:
+            pass  # expired and taken over, or broken with --force: nothing of ours to release
+        except LockedError:
+            pass

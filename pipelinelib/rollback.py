@@ -27,11 +27,16 @@ def parse_deployment_ref(text: str) -> tuple[str | None, int]:
     if not isinstance(text, str) or not text.strip():
         raise InvalidInputError("a deployment is JOB#NUMBER, e.g. deploy-live#12")
     job, sep, number = text.strip().rpartition("#")
-    if not sep:
-        return None, validate_build_number(number, "deployment number")
-    if not job:
-        raise InvalidInputError(f"invalid deployment {text!r}: expected JOB#NUMBER")
-    return job, validate_build_number(number, "deployment number")
+    try:
+        if not sep:
+            return None, validate_build_number(number, "deployment number")
+        if not job:
+            raise InvalidInputError("no job")
+        return job, validate_build_number(number, "deployment number")
+    except InvalidInputError:
+        raise InvalidInputError(
+            f"invalid deployment {text!r}: expected JOB#NUMBER, e.g. deploy-live#12"
+        ) from None
 
 
 @attrs.frozen
@@ -78,8 +83,8 @@ def _find_target(
         if dict(deployment.services) != dict(current.services):
             return deployment
     raise NotFoundError(
-        f"no previous deployment of {environment} to roll back to: it has only ever run "
-        f"{current.job} #{current.number}"
+        f"no previous deployment of {environment} to roll back to: no earlier successful "
+        f"deployment differs from what it runs ({current.job} #{current.number})"
     )
 
 
@@ -141,12 +146,52 @@ def run_rollback(
     dry_run_terraform: bool = False,
     deployed_by: str | None = None,
 ) -> Manifest:
-    """Run the plan: import the target, verify its images, apply the stack, wait, record.
+    """Run the plan holding the environment's lock (as ``JOB#N``): import the target, verify
+    its images, apply the stack, wait, record. The lock is released also when a step fails.
 
     ``root`` None skips terraform (nothing to apply). ``verify(import_dir)`` and
     ``wait(cluster, services)`` are the ECR and ECS steps (the CLI
     passes the real ones; they need AWS); ``wait`` returns the rollout states to record.
     """
+    from pipelinelib.promotion import holder_of, holding_lock
+
+    holder = holder_of(job, validate_build_number(number))
+    with holding_lock(store, plan.environment, holder=holder, reason=f"rollback: {reason}"):
+        return _run_rollback(
+            store,
+            plan,
+            job=job,
+            number=number,
+            reason=reason,
+            config=config,
+            root=root,
+            import_dir=import_dir,
+            output_dir=output_dir,
+            verify=verify,
+            wait=wait,
+            dry_run_terraform=dry_run_terraform,
+            deployed_by=deployed_by,
+            holder=holder,
+        )
+
+
+def _run_rollback(
+    store: ManifestStore,
+    plan: RollbackPlan,
+    *,
+    job: str,
+    number: int | str,
+    reason: str,
+    config: EnvironmentsConfig,
+    root: Path | None,
+    import_dir: Path,
+    output_dir: Path,
+    verify: Callable[[Path], object] | None,
+    wait: Callable[[str, list[str]], dict[str, str] | None] | None,
+    dry_run_terraform: bool,
+    deployed_by: str | None,
+    holder: str,
+) -> Manifest:
     from pipelinelib import pipeline
 
     env = config.get(plan.environment)
@@ -182,4 +227,5 @@ def run_rollback(
         reason=reason,
         rollout=rollout,
         deployed_by=deployed_by,
+        lock_holder=holder,
     ).deployment
