@@ -13,7 +13,13 @@ from pipelinelib.environments import (
     parse_environments,
     read_environments_file,
 )
-from pipelinelib.errors import FileAccessError, InvalidInputError, UnknownEnvironmentError
+from pipelinelib.errors import (
+    FileAccessError,
+    InvalidInputError,
+    NotFoundError,
+    UnknownEnvironmentError,
+)
+from pipelinelib.promotion import check_environment
 
 REPO_FILE = Path(__file__).resolve().parents[2] / "pipelinelib.toml"
 
@@ -91,10 +97,8 @@ def test_mistakes_are_named(tmp_path: Path, text: str, message: str) -> None:
 def test_unknown_environment_suggests_the_closest_name() -> None:
     config = parse_environments({"environments": {"test": {}, "staging": {"upstream": "test"}}})
     with pytest.raises(UnknownEnvironmentError, match="did you mean 'staging'"):
-        from pipelinelib.promotion import check_environment
-
         check_environment(config, "stagin")
-    with pytest.raises(Exception, match="declared: test, staging"):
+    with pytest.raises(NotFoundError, match="declared: test, staging"):
         config.require("prod")
 
 
