@@ -1153,7 +1153,7 @@ def status_cmd(
     from pipelinelib import pipeline
 
     with open_store(server, token, db) as store:
-        current = pipeline.status(store, environment)
+        current = pipeline.status(store, environment, load_environments_option().names)
     if as_json:
         _emit_json({"environments": {env: m.to_dict() for env, m in current.items()}})
         return

@@ -23,12 +23,16 @@ from pipelinelib.errors import (
     ConflictError,
     DeploymentRefusedError,
     InvalidInputError,
+    LockedError,
+    LockExpiredError,
     NotFoundError,
     PayloadTooLargeError,
     PermissionDeniedError,
     PipelinelibError,
+    PromotionRefusedError,
     RemoteServiceError,
     StoreUnavailableError,
+    UnknownEnvironmentError,
 )
 from pipelinelib.model import (
     ApprovalRequest,
@@ -53,6 +57,11 @@ _ERRORS: dict[int, type[PipelinelibError]] = {
     409: ConflictError,
     413: PayloadTooLargeError,
     422: DeploymentRefusedError,
+}
+# Finer classes the service names in an error's "type", raised only when the status agrees.
+_TYPED: dict[str, type[PipelinelibError]] = {
+    cls.__name__: cls
+    for cls in (LockedError, LockExpiredError, PromotionRefusedError, UnknownEnvironmentError)
 }
 
 
@@ -120,6 +129,9 @@ class HttpStore:
             return response
         message = _message_of(response)
         error = _ERRORS.get(status)
+        typed = _TYPED.get(_type_of(response) or "")
+        if error is not None and typed is not None and issubclass(typed, error):
+            error = typed
         if error is not None:
             raise error(message, status=status)
         if status in RETRY_STATUSES:
@@ -344,6 +356,15 @@ def _message_of(response: requests.Response) -> str:
         return str(data["error"])
     text = response.text.strip().splitlines()
     return text[0][:200] if text else response.reason or f"HTTP {response.status_code}"
+
+
+def _type_of(response: requests.Response) -> str | None:
+    try:
+        data = response.json()
+    except ValueError:
+        return None
+    kind = data.get("type") if isinstance(data, dict) else None
+    return kind if isinstance(kind, str) else None
 
 
 def _list(data: Any, key: str) -> list[Any]:

@@ -25,10 +25,13 @@ access_log = logging.getLogger("pipelinelib.access")
 log = logging.getLogger(__name__)
 
 
-def json_error(status: int, message: str) -> Response:
+def json_error(status: int, message: str, kind: str | None = None) -> Response:
+    """``{"error": message}``, plus ``"type"`` (the pipelinelib error class) when known, so
+    HttpStore raises the same class the SQL store raised."""
     from pipelinelib.service.api import dumps
 
-    response = Response(dumps({"error": message}), status=status, mimetype="application/json")
+    body = {"error": message, **({"type": kind} if kind else {})}
+    response = Response(dumps(body), status=status, mimetype="application/json")
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 
@@ -132,7 +135,7 @@ def create_app(
         status = exc.http_status
         if status >= 500:
             log.warning("request failed: %s", exc.message)
-        response = json_error(status, exc.message)
+        response = json_error(status, exc.message, type(exc).__name__)
         if status == 401:
             response.headers["WWW-Authenticate"] = 'Bearer realm="pipelinelib"'
         return response
