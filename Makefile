@@ -3,6 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# CodeNarc 3.7.0 (with its Jenkins CPS rules) from the npm package npm-groovy-lint, pinned by
+# groovy/lint/package-lock.json; scripts/groovy_lint.py runs its jars on the JVM.
+NODE_TOOLS := $(VENV)/node
+CODENARC := $(NODE_TOOLS)/.installed
 
 .PHONY: demo test lint format tools venv bench docs clean
 
@@ -15,6 +19,13 @@ $(STAMP): setup.cfg pyproject.toml
 
 venv: $(STAMP)
 
+$(CODENARC): groovy/lint/package.json groovy/lint/package-lock.json | $(STAMP)
+	bash scripts/install-tools.sh
+	mkdir -p $(NODE_TOOLS)
+	cp groovy/lint/package.json groovy/lint/package-lock.json $(NODE_TOOLS)/
+	cd $(NODE_TOOLS) && npm ci --no-audit --no-fund --loglevel=error
+	touch $(CODENARC)
+
 tools:
 	bash scripts/install-tools.sh
 
@@ -22,10 +33,11 @@ demo: $(STAMP)
 	rm -rf demo-workdir
 	$(BIN)/pipelinelib demo --workdir demo-workdir
 
-lint: $(STAMP)
+lint: $(STAMP) $(CODENARC)
 	$(BIN)/ruff check pipelinelib tests bench scripts
 	$(BIN)/ruff format --check pipelinelib tests bench scripts
 	$(BIN)/mypy
+	$(BIN)/python scripts/groovy_lint.py
 
 format: $(STAMP)
 	$(BIN)/ruff format pipelinelib tests bench scripts
