@@ -10,7 +10,9 @@ import io.pipelinelib.Args
  *
  * Options: environment (required), importDir ('import'), outputDir ('output'), displayName,
  * job, build, rollout (the file pipelinelibWaitRollout(output: ...) wrote), destroyed (true
- * records that the environment runs nothing, for destroy-test), archive (true).
+ * records that the environment runs nothing, for destroy-test), archive (true); promotion
+ * control (docs/promotion.md): reason, skipOrder (true: a hotfix skipping the declared upstream,
+ * needs reason), overrideFreeze (true: inside a freeze window, needs reason).
  */
 def call(Map args = [:]) {
     String importDir = args.importDir ?: 'import'
@@ -26,6 +28,12 @@ def call(Map args = [:]) {
     }
     if (problem == null && args.rollout != null) {
         problem = Args.problemWithPattern(args.rollout, Args.RELATIVE_DIR_PATTERN, 'rollout file')
+    }
+    if (problem == null && args.reason != null) {
+        problem = Args.problemWithText(args.reason, 'reason')
+    }
+    if (problem == null && (args.skipOrder || args.overrideFreeze) && !args.reason) {
+        problem = 'skipOrder and overrideFreeze need a reason'
     }
     if (problem != null) {
         error("pipelinelibRecordDeployment: ${problem}")
@@ -45,6 +53,15 @@ def call(Map args = [:]) {
     }
     if (args.destroyed == true) {
         argv << '--destroyed'
+    }
+    if (args.reason != null) {
+        argv << "--reason=${args.reason}".toString()
+    }
+    if (args.skipOrder == true) {
+        argv << '--skip-order'
+    }
+    if (args.overrideFreeze == true) {
+        argv << '--override-freeze'
     }
     // Only what this call writes may be archived: files an earlier build left are removed first.
     dir(outputDir) {

@@ -21,6 +21,10 @@ from pipelinelib.service.auth import Authorizer, read_token_lines
 from pipelinelib.store import ManifestStore
 
 DEFAULT_MAX_BODY = 1024 * 1024
+# Errors whose class an HTTP client cannot tell from the status alone: named in "type".
+TYPED_ERRORS = frozenset(
+    {"LockedError", "LockExpiredError", "PromotionRefusedError", "UnknownEnvironmentError"}
+)
 access_log = logging.getLogger("pipelinelib.access")
 log = logging.getLogger(__name__)
 
@@ -135,7 +139,8 @@ def create_app(
         status = exc.http_status
         if status >= 500:
             log.warning("request failed: %s", exc.message)
-        response = json_error(status, exc.message, type(exc).__name__)
+        kind = type(exc).__name__
+        response = json_error(status, exc.message, kind if kind in TYPED_ERRORS else None)
         if status == 401:
             response.headers["WWW-Authenticate"] = 'Bearer realm="pipelinelib"'
         return response

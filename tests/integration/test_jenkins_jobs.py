@@ -34,11 +34,26 @@ CHAIN = {
     "deploy-live": ("deploy-staging", "appcluster-live", "live"),
     "deploy-sandbox": ("deploy-staging", "appcluster-sandbox", "sandbox"),
 }
+
+
+def test_the_promotion_jobs_are_the_environments_file() -> None:
+    """jenkins/jobs/deploy-upstream.yaml lists what pipelinelib.toml declares, nothing else."""
+    from pipelinelib.environments import read_environments_file
+
+    declared = read_environments_file(ROOT / "pipelinelib.toml")
+    assert {
+        f"deploy-{e.name}": (f"deploy-{e.upstream}", e.stack, e.name)
+        for e in declared.environments
+        if e.upstream is not None
+    } == CHAIN
+
+
 SCRIPT_PATHS = {
     "service1-build": "jenkins/service-build/Jenkinsfile",
     "service2-build": "jenkins/service-build/Jenkinsfile",
     "deploy-test": "jenkins/deploy-test/Jenkinsfile",
     "destroy-test": "jenkins/destroy-test/Jenkinsfile",
+    "rollback": "jenkins/rollback/Jenkinsfile",
     **dict.fromkeys(CHAIN, "jenkins/deploy-upstream/Jenkinsfile"),
 }
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from pipelinelib.environments import read_environments_file
 from pipelinelib.formats import groovy as env_groovy
 from pipelinelib.model import ServiceBuild, clean_text
 from tests.conftest import TESTS, Groovy
@@ -32,6 +33,10 @@ SHELLS = ("/bin/sh", "/bin/bash")
 IMAGE = "999999999999.dkr.ecr.ap-southeast-2.amazonaws.com/service1:90"
 DIGEST = "sha256:" + "ab" * 32
 HAND_WRITTEN = 80
+# What `pipelinelib environments --json` prints for the repository's pipelinelib.toml.
+ENVIRONMENTS_JSON = json.dumps(
+    read_environments_file(Path(__file__).resolve().parents[2] / "pipelinelib.toml").to_dict()
+)
 SCRIPT_RE = re.compile(r'pipelinelib( "\$PL_ARG_[0-9]+")*')
 HOSTILE_COMMIT = "Fix 'quoted' login ${not interpolated}\n\n$(touch /tmp/" + MARKER + "-lib) `id`"
 
@@ -277,9 +282,11 @@ def run(groovy: Groovy, tmp_path_factory: pytest.TempPathFactory) -> Run:
     batch.add(
         "environments",
         code="import io.pipelinelib.Environments\n"
-        "[Environments.PROTECTED, ['test', 'beta', 'staging', 'live', 'sandbox', null].collect { "
-        "Environments.isProtected(it) }, Environments.approvers('live'), "
-        "Environments.lockResource('appcluster-test')]",
+        "Map envs = readJSON(text: pipelinelibCli(['environments', '--json'], returnStdout: true))\n"
+        "[Environments.protectedNames(envs), ['test', 'beta', 'staging', 'live', 'sandbox', null]"
+        ".collect { Environments.isProtected(envs, it) }, Environments.approvers('live'), "
+        "Environments.lockResource('appcluster-test'), Environments.declared(envs, 'live').stack]",
+        stdout=ENVIRONMENTS_JSON,
     )
     batch.add(
         "lock-name-refused", code="io.pipelinelib.Environments.lockResource('appcluster test;id')"
@@ -348,6 +355,42 @@ def run(groovy: Groovy, tmp_path_factory: pytest.TempPathFactory) -> Run:
                 code="pipelinelibImport(upstream: 'deploy-test', build: params.PICKED)\n"
                 "pipelinelibRecordDeployment(environment: 'test', displayName: params.NAME)",
             )
+    # Promotion control steps (issue 14).
+    deploy_live = {"JOB_NAME": "deploy-live", "BUILD_NUMBER": "12"}
+    batch.add(
+        "lock-body-fails",
+        env=deploy_live,
+        code="pipelinelibLock(environment: 'live', reason: 'deploy-live #12', ttl: '2h') { "
+        "error('apply failed') }",
+    )
+    batch.add(
+        "lock-body-ok",
+        env=deploy_live,
+        code="pipelinelibLock(environment: 'live', reason: 'r') { 'applied' }",
+    )
+    batch.add(
+        "approvals",
+        env=deploy_live,
+        code="pipelinelibApprovals(environment: 'live', request: true)\n"
+        "pipelinelibApprovals(environment: 'live', check: true)",
+    )
+    batch.add(
+        "rollback-dry-run",
+        code="pipelinelibRollback(environment: 'live', reason: 'errors after #14', "
+        "to: 'deploy-live#9', dryRun: true)",
+    )
+    batch.add(
+        "record-hotfix",
+        code="pipelinelibRecordDeployment(environment: 'sandbox', skipOrder: true, "
+        "reason: 'INC-7 hotfix', archive: false)",
+    )
+    batch.add("bad-lock-env", code="pipelinelibLock(environment: 'Live!', reason: 'r')")
+    batch.add("bad-lock-reason", code="pipelinelibLock(environment: 'live', reason: null)")
+    batch.add(
+        "bad-skip-order",
+        code="pipelinelibRecordDeployment(environment: 'sandbox', skipOrder: true)",
+    )
+    batch.add("bad-rollback", code="pipelinelibRollback(environment: 'live', reason: '')")
     batch.execute(groovy)
     return batch
 
@@ -640,14 +683,54 @@ def test_the_approval_names_the_build_its_services_and_overrides(run: Run) -> No
     )
 
 
-def test_staging_and_live_are_the_protected_environments(run: Run) -> None:
+def test_the_protected_environments_come_from_the_environments_file(run: Run) -> None:
     assert run.result("environments")["returned"] == [
         ["staging", "live"],
         [False, False, True, True, False, False],
         "live-deployers",
         "appcluster-test",
-    ]
+        "appcluster-live",
+    ], run.result("environments")["error"]
     assert "invalid cluster name" in (run.result("lock-name-refused")["error"] or "")
+
+
+def test_a_lock_is_released_when_the_locked_steps_fail(run: Run) -> None:
+    assert run.result("lock-body-fails")["error"] == "apply failed"
+    assert run.argv("lock-body-fails") == [
+        ["lock", "--reason=deploy-live #12", "--ttl=2h", "live"],
+        ["unlock", "live"],
+    ]
+    assert run.result("lock-body-ok")["returned"] == "applied"
+    assert run.argv("lock-body-ok") == [["lock", "--reason=r", "live"], ["unlock", "live"]]
+
+
+def test_approvals_rollback_and_overrides_reach_the_cli(run: Run) -> None:
+    assert run.argv("approvals") == [
+        ["request-approval", "live", "--deployment=deploy-live#12"],
+        ["approvals", "live", "--deployment=deploy-live#12", "--check"],
+    ]
+    assert run.argv("rollback-dry-run") == [
+        [
+            "rollback",
+            "--environment=live",
+            "--reason=errors after #14",
+            "--to=deploy-live#9",
+            "--dry-run",
+        ]
+    ]
+    [record] = run.argv("record-hotfix")
+    assert record[-2:] == ["--reason=INC-7 hotfix", "--skip-order"]
+    for name, message in (
+        ("bad-lock-env", "pipelinelibLock: invalid environment name 'Live!'"),
+        ("bad-lock-reason", "pipelinelibLock:"),
+        (
+            "bad-skip-order",
+            "pipelinelibRecordDeployment: skipOrder and overrideFreeze need a reason",
+        ),
+        ("bad-rollback", "pipelinelibRollback:"),
+    ):
+        assert (run.result(name)["error"] or "").startswith(message), run.result(name)
+        assert run.argv(name) == []
 
 
 def test_service_build_constants_are_checked_at_run_time(run: Run) -> None:

@@ -1,9 +1,10 @@
 package io.pipelinelib
 
 /**
- * The Jenkins side's ONE declaration of which environments are protected, who approves them and
- * which lock serialises the jobs that change a cluster. Every Jenkinsfile asks here; nothing else
- * names an environment. (Issue 14 re-points PROTECTED at the repository's pipelinelib.toml.)
+ * What the Jenkins side knows about environments, read from the repository's pipelinelib.toml
+ * (the map the pipelinelibEnvironments step returns: `pipelinelib environments --json`): which
+ * are protected, how many approvals they need, who approves them and which lock serialises the
+ * jobs that change a cluster. Every Jenkinsfile asks here; nothing names an environment itself.
  *
  * Lock names: a Lockable Resources lock per cluster, named exactly as the cluster (the Terraform
  * stack), so every job that applies or destroys appcluster-test (deploy-test, destroy-test) takes
@@ -13,11 +14,23 @@ package io.pipelinelib
 class Environments implements Serializable {
     private static final long serialVersionUID = 1L
 
-    /** Environments whose deploys need a person's approval (input step) before anything runs. */
-    static final List<String> PROTECTED = ['staging', 'live'].asImmutable()
+    /** The declared environment (a map of the environments file), or null when undeclared. */
+    static Map declared(Map environments, Object environment) {
+        Map all = environments?.environments instanceof Map ? (Map) environments.environments : [:]
+        Object found = environment == null ? null : all[environment.toString()]
+        return found instanceof Map ? (Map) found : null
+    }
 
-    static boolean isProtected(Object environment) {
-        return environment != null && PROTECTED.contains(environment.toString())
+    /** Protected: deploys need approvals by someone other than the requester before apply. */
+    static boolean isProtected(Map environments, Object environment) {
+        Map found = declared(environments, environment)
+        return found != null && found.protected == true && (found.approvals ?: 0) > 0
+    }
+
+    /** The names of the protected environments, in promotion order. */
+    static List<String> protectedNames(Map environments) {
+        List order = environments?.order instanceof List ? (List) environments.order : []
+        return order.findAll { isProtected(environments, it) }.collect { it.toString() }
     }
 
     /** The Jenkins group (or comma-separated users) allowed to approve a deploy of `environment`. */
