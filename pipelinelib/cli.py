@@ -1056,6 +1056,13 @@ def serve_cmd(
     help="Record that the environment was destroyed (an empty deployment; no import needed).",
 )
 @promotion_options
+@click.option(
+    "--check",
+    "check_only",
+    is_flag=True,
+    help="Run every check the store would make (order, lock, freeze, approvals) and record "
+    "nothing: deploy jobs run it before they apply.",
+)
 @output_dir_option
 @store_options
 @json_option
@@ -1074,6 +1081,7 @@ def record_deployment_cmd(
     skip_order: bool,
     override_freeze: bool,
     lock_holder: str | None,
+    check_only: bool,
     output_dir: Path,
     server: str | None,
     token: str | None,
@@ -1124,8 +1132,16 @@ def record_deployment_cmd(
             rollout=rollout,
             destroyed=destroyed,
             **promotion_arguments(kind, reason, skip_order, override_freeze, lock_holder),
+            check_only=check_only,
         )
     deployed = result.deployment
+    if check_only:
+        if as_json:
+            _emit_json({"would_create": result.created, "deployment": deployed.to_dict()})
+        else:
+            verb = "would record" if result.created else "already recorded"
+            _print(f"checked: {verb} {deployed.job} #{deployed.number} -> {environment}")
+        return
     if as_json:
         _emit_json(deployed.to_dict())
         return

@@ -161,6 +161,19 @@ class HttpStore:
         )
         return response.status_code == 201
 
+    def check_publish(self, manifest: Manifest) -> bool:
+        """``POST /api/v1/builds?check=true``: every check of publish, nothing recorded."""
+        body = json.dumps(manifest.to_dict(), ensure_ascii=True).encode("ascii")
+        response = self._request(
+            "POST",
+            "/api/v1/builds",
+            params={"check": "true"},
+            data=body,
+            headers={"Content-Type": "application/json"},
+        )
+        data = response.json() if response.content else {}
+        return bool(isinstance(data, dict) and data.get("would_create"))
+
     def get_build(self, job: str, number: int) -> Manifest:
         number = validate_build_number(number)
         data = self._get_json(f"/api/v1/jobs/{self._job_path(job)}/builds/{number}")

@@ -485,7 +485,7 @@ class DeploymentResult:
     deployment: Manifest
     created: bool
     env_files: tuple[Path, ...]
-    manifest_file: Path
+    manifest_file: Path | None
 
 
 def _imported(import_dir: Path) -> tuple[Manifest, SourceRef | None, tuple[str, ...]]:
@@ -529,6 +529,7 @@ def record_deployment(
     skip_order: str | None = None,
     override_freeze: str | None = None,
     lock_holder: str | None = None,
+    check_only: bool = False,
 ) -> DeploymentResult:
     """Record this deploy build with the imported manifest unchanged, and re-archive it.
 
@@ -542,7 +543,9 @@ def record_deployment(
     ``skip_order`` / ``override_freeze`` are the reasons given for lifting those rules; the
     environment lock held as ``lock_holder`` (default: this build, ``JOB#N``, when the store
     shows a lock by it) and the approvals recorded for this build are written into the
-    deployment, so its history says who approved and who held the lock.
+    deployment, so its history says who approved and who held the lock. ``check_only`` runs
+    every check of the store and records and writes nothing (deploy jobs run it before apply);
+    ``created`` then says whether recording would create it, ``manifest_file`` is None.
     """
     from pipelinelib.promotion import deployment_controls
 
@@ -583,6 +586,8 @@ def record_deployment(
             **controls,
         ),
     )
+    if check_only:
+        return DeploymentResult(deployment, store.check_publish(deployment), (), None)
     created = store.publish(deployment)
     env_files = tuple(
         files.write_atomic(output_dir / f"{name}.env.groovy", groovy.render_env_groovy([entry]))

@@ -12,7 +12,9 @@ import io.pipelinelib.Args
  * job, build, rollout (the file pipelinelibWaitRollout(output: ...) wrote), destroyed (true
  * records that the environment runs nothing, for destroy-test), archive (true); promotion
  * control (docs/promotion.md): reason, skipOrder (true: a hotfix skipping the declared upstream,
- * needs reason), overrideFreeze (true: inside a freeze window, needs reason).
+ * needs reason), overrideFreeze (true: inside a freeze window, needs reason); check (true: run
+ * every check the store would make - order, lock, freeze, approvals - and record, clear and
+ * archive nothing; deploy jobs run it before they apply).
  */
 def call(Map args = [:]) {
     String importDir = args.importDir ?: 'import'
@@ -62,6 +64,11 @@ def call(Map args = [:]) {
     }
     if (args.overrideFreeze == true) {
         argv << '--override-freeze'
+    }
+    if (args.check == true) {
+        argv << '--check'
+        pipelinelibCli(argv)
+        return
     }
     // Only what this call writes may be archived: files an earlier build left are removed first.
     dir(outputDir) {

@@ -206,6 +206,16 @@ def document() -> dict[str, Any]:
             "/api/v1/builds": {
                 "post": {
                     "summary": "Record a build's manifest (idempotent)",
+                    "parameters": [
+                        {
+                            "name": "check",
+                            "in": "query",
+                            "required": False,
+                            "description": "true: run every check, record nothing; 200 "
+                            "{would_create, manifest}",
+                            "schema": {"type": "string", "enum": ["true", "false"]},
+                        }
+                    ],
                     "security": [{"bearer": []}],
                     "requestBody": {
                         "required": True,

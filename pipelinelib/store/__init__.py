@@ -22,6 +22,9 @@ class ManifestStore(Protocol):
         Raises ConflictError when job #number exists with different content.
         """
 
+    def check_publish(self, manifest: Manifest) -> bool:
+        """Every check of :meth:`publish`, recording nothing: True when it would create."""
+
     def get_build(self, job: str, number: int) -> Manifest:
         """One build's manifest; NotFoundError when unknown."""
 

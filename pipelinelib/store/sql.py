@@ -283,6 +283,26 @@ class SqlStore(PromotionControl):
                 self._check_promotion_on(conn, manifest)
             return self._publish_on(conn, manifest)
 
+    def check_publish(self, manifest: Manifest) -> bool:
+        """Every check :meth:`publish` makes, recording nothing: True when it would create,
+        False when an identical record exists; the same errors publish would raise. Deploy jobs
+        run it before they apply (``record-deployment --check``)."""
+        self._check_deployment(manifest)
+        with _translate("check the build"), self.engine.connect() as conn, conn.begin() as txn:
+            try:
+                if manifest.is_deployment:
+                    if self._replayed(conn, manifest):
+                        return False
+                    self._check_promotion_on(conn, manifest)
+                return (
+                    conn.execute(
+                        _EXISTING_HASH, {"job": manifest.job, "number": manifest.number}
+                    ).scalar_one_or_none()
+                    is None
+                )
+            finally:
+                txn.rollback()
+
     def _replayed(self, conn: Connection, manifest: Manifest) -> bool:
         existing = conn.execute(
             _EXISTING_HASH, {"job": manifest.job, "number": manifest.number}

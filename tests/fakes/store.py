@@ -85,6 +85,13 @@ class MemoryStore:
         found = [m for m in self.builds.values() if m.environment == environment]
         return sorted(found, key=lambda m: m.number, reverse=True)[:limit]
 
+    def check_publish(self, manifest: Manifest) -> bool:
+        self.calls.append(("check_publish", (manifest.job, manifest.number)))
+        existing = self.builds.get((manifest.job, manifest.number))
+        if existing is not None and existing != manifest:
+            raise ConflictError(f"{manifest.job} #{manifest.number} exists with other content")
+        return existing is None
+
     # Promotion control: no locks and no approval requests unless a test adds them; the rules
     # themselves are the SQL store's (tests/integration/store/test_promotion.py).
     def locks(self) -> list[Lock]:

@@ -182,6 +182,24 @@ def test_a_lock_refuses_others_and_the_holder_records_through_it(
     assert json.loads(held.stdout)["deployment"]["lock"] == "deploy-beta#1"
 
 
+def test_a_check_before_apply_finds_what_recording_would_refuse(
+    cli: CliRunner, tmp_path: Path
+) -> None:
+    to_beta(cli, tmp_path)
+    cli(["lock", "staging", "--reason", "load test", "--holder", "ann"])
+    locked = deploy(cli, tmp_path / "st1", "staging", 1, ["--from", "deploy-beta"], "--check")
+    assert locked.exit_code == 4 and "staging is locked by ann" in locked.stderr
+    cli(["unlock", "staging", "--holder", "ann"])
+    unapproved = deploy(cli, tmp_path / "st1", "staging", 1, ["--from", "deploy-beta"], "--check")
+    assert unapproved.exit_code == 2 and "needs 1 approval" in unapproved.stderr
+    approve(cli, "staging", "deploy-staging#1")
+    ok = deploy(cli, tmp_path / "st1", "staging", 1, ["--from", "deploy-beta"], "--check")
+    assert ok.exit_code == 0, ok.stderr
+    assert ok.stdout.startswith("checked: would record deploy-staging #1 -> staging")
+    assert history(cli, "staging") == []  # a check records nothing
+    assert not (tmp_path / "st1" / "output").exists()  # and writes nothing
+
+
 def test_an_expired_lock_is_a_clear_error_and_nothing_is_recorded(
     cli: CliRunner, tmp_path: Path
 ) -> None:

@@ -384,6 +384,10 @@ def run(groovy: Groovy, tmp_path_factory: pytest.TempPathFactory) -> Run:
         code="pipelinelibRecordDeployment(environment: 'sandbox', skipOrder: true, "
         "reason: 'INC-7 hotfix', archive: false)",
     )
+    batch.add(
+        "record-check",
+        code="pipelinelibRecordDeployment(environment: 'live', check: true)",
+    )
     batch.add("bad-lock-env", code="pipelinelibLock(environment: 'Live!', reason: 'r')")
     batch.add("bad-lock-reason", code="pipelinelibLock(environment: 'live', reason: null)")
     batch.add(
@@ -718,6 +722,17 @@ def test_approvals_rollback_and_overrides_reach_the_cli(run: Run) -> None:
             "--dry-run",
         ]
     ]
+    assert run.argv("record-check") == [
+        [
+            "record-deployment",
+            "--environment=live",
+            "--import-dir=import",
+            "--output-dir=output",
+            "--check",
+        ]
+    ]
+    assert run.calls("record-check", "archiveArtifacts") == []
+    assert run.calls("record-check", "deleteDir") == []
     [record] = run.argv("record-hotfix")
     assert record[-2:] == ["--reason=INC-7 hotfix", "--skip-order"]
     for name, message in (

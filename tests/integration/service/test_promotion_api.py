@@ -105,6 +105,16 @@ def test_a_deployment_recorded_over_http_carries_its_approvals(
             )
         jenkins.request_approval("live", "deploy-live", 1, requested_by="dev")
         ann.approve("live", "deploy-live", 1, comment="ship it")
+        checked = pipeline.record_deployment(
+            jenkins,
+            environment="live",
+            job="deploy-live",
+            number=1,
+            import_dir=tmp_path / "import",
+            output_dir=tmp_path / "out",
+            check_only=True,
+        )
+        assert checked.created is True and jenkins.history("live") == []
         recorded = pipeline.record_deployment(
             jenkins,
             environment="live",

@@ -223,6 +223,31 @@ def test_a_protected_environment_needs_its_approvals(
     assert stored.deployment.requested_by == "dev"
 
 
+def test_check_publish_applies_every_rule_and_records_nothing(
+    store: SqlStore, promoted: dict[str, Manifest], clock: Clock
+) -> None:
+    staging = _to_staging(store, promoted)
+    clock.now = datetime(2026, 12, 24, 9, 0, tzinfo=UTC)
+    controls = approved(store, "live", 1, "ann", "bob")
+    candidate = attrs.evolve(
+        deploy_manifest(
+            "deploy-live",
+            1,
+            "live",
+            list(staging.services.values()),
+            source=SourceRef(staging.job, staging.number),
+        ),
+        deployment=DeploymentInfo(**controls),  # type: ignore[arg-type]
+    )
+    with pytest.raises(PromotionRefusedError, match="frozen"):
+        store.check_publish(candidate)
+    clock.now = NOW
+    assert store.check_publish(candidate) is True
+    assert history(store, "live") == []
+    store.publish(candidate)
+    assert store.check_publish(candidate) is False  # an identical replay
+
+
 def test_approving_your_own_request_is_refused_and_not_recorded(
     store: SqlStore, promoted: dict[str, Manifest]
 ) -> None:
