@@ -89,10 +89,10 @@ def _utc(value: datetime) -> datetime:
 
 def parse_ttl(value: timedelta | float | int) -> timedelta:
     """A lock's time to live: a timedelta or seconds, between 1 second and 7 days."""
-    ttl = value if isinstance(value, timedelta) else timedelta(seconds=float(value))
-    if not timedelta(seconds=1) <= ttl <= MAX_LOCK_TTL:
+    seconds = value.total_seconds() if isinstance(value, timedelta) else float(value)
+    if not 1 <= seconds <= MAX_LOCK_TTL.total_seconds():  # NaN fails too
         raise InvalidInputError("a lock's ttl must be between 1 second and 7 days")
-    return ttl
+    return timedelta(seconds=seconds)
 
 
 class PromotionControl:
@@ -180,7 +180,7 @@ class PromotionControl:
         """Release the lock ``holder`` holds (expired or not); ``force`` breaks anyone's.
 
         NotFoundError when the environment is not locked; LockedError when someone else
-        holds it and ``force`` is not given.
+        holds it (unexpired) and ``force`` is not given. An expired lock anyone may clear.
         """
         validate_environment_name(environment)
         holder = validate_holder(holder)
@@ -192,7 +192,7 @@ class PromotionControl:
             if row is None:
                 raise NotFoundError(f"{environment} is not locked", environment=environment)
             lock = self._lock_of(row, now)
-            if row.holder != holder and not force:
+            if row.holder != holder and not force and not lock.expired:
                 raise LockedError(
                     f"cannot unlock: {lock_message(lock)}; only the holder can unlock "
                     "(or --force, recorded nowhere but the service log)",

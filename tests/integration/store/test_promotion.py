@@ -14,6 +14,7 @@ import pytest
 from pipelinelib.environments import EnvironmentsConfig, parse_environments
 from pipelinelib.errors import (
     ConflictError,
+    InvalidInputError,
     LockedError,
     LockExpiredError,
     NotFoundError,
@@ -323,6 +324,13 @@ def test_an_expired_lock_is_taken_over_and_its_old_holder_refused(
     with pytest.raises(LockedError, match="locked by deploy-beta#3"):
         deploy(store, "beta", 2, promoted["test"], lock="deploy-beta#2")
     assert history(store, "beta") == [("deploy-beta", 1)]
+
+
+def test_silly_ttls_are_refused(store: SqlStore) -> None:
+    for ttl in (0, -5, 8 * 86400, 1e308, float("nan")):
+        with pytest.raises(InvalidInputError, match="between 1 second and 7 days"):
+            store.acquire_lock("live", holder="ann", reason="r", ttl=ttl)
+    assert store.locks() == []
 
 
 def test_unlock_by_someone_else_needs_force(store: SqlStore) -> None:
