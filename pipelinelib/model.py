@@ -257,12 +257,6 @@ def _result(value: Any) -> str:
     return str(value)
 
 
-# wait-rollout's final states (pipelinelib.aws); COMPLETED and UNCHANGED are the good ones.
-ROLLOUT_STATES = ("COMPLETED", "UNCHANGED", "FAILED", "ROLLED_BACK", "TIMED_OUT", "IN_PROGRESS")
-ROLLOUT_OK = ("COMPLETED", "UNCHANGED")
-ECS_SERVICE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,254}")
-
-
 def _overrides(value: Any) -> tuple[str, ...]:
     if value is None:
         return ()
@@ -276,6 +270,10 @@ def _rollout(value: Any) -> Mapping[str, str] | None:
         return None
     if not isinstance(value, Mapping):
         raise InvalidInputError("deployment.rollout must be an object of service: state")
+    # The rollout vocabulary has one owner, pipelinelib.aws.ecs (it imports this module, so it is
+    # imported here, when a deployment's rollout is read; it loads no AWS library).
+    from pipelinelib.aws.ecs import ECS_SERVICE_RE, ROLLOUT_STATES
+
     for name, state in value.items():
         if not isinstance(name, str) or not ECS_SERVICE_RE.fullmatch(name):
             raise InvalidInputError(f"deployment.rollout: {name!r} is not an ECS service name")

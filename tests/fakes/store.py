@@ -5,6 +5,7 @@ from __future__ import annotations
 import attrs
 
 from pipelinelib.errors import ConflictError, NotFoundError
+from pipelinelib.ledger import DeploymentEntry
 from pipelinelib.model import Choice, Manifest, ServiceBuild
 
 
@@ -53,6 +54,9 @@ class MemoryStore:
         self.calls.append(("choices", (job, limit)))
         return [m.choice for m in self.list_builds(job, limit=limit)]
 
+    def choice_lines(self, job: str, *, limit: int = 100) -> list[str]:
+        return [str(c) for c in self.choices(job, limit=limit)]
+
     def set_display_name(self, job: str, number: int, name: str) -> None:
         self.calls.append(("set_display_name", (job, number, name)))
         try:
@@ -83,6 +87,27 @@ class MemoryStore:
     def history(self, environment: str, *, limit: int = 100) -> list[Manifest]:
         found = [m for m in self.builds.values() if m.environment == environment]
         return sorted(found, key=lambda m: m.number, reverse=True)[:limit]
+
+    def environment_entries(self) -> dict[str, DeploymentEntry]:
+        return {env: DeploymentEntry(m) for env, m in self.environments().items()}
+
+    def history_entries(self, environment: str, *, limit: int = 100) -> list[DeploymentEntry]:
+        return [DeploymentEntry(m) for m in self.history(environment, limit=limit)]
+
+    def service_builds_between(
+        self, service: str, after: int, upto: int, *, limit: int = 100
+    ) -> list[ServiceBuild]:
+        found = {
+            entry.build: entry
+            for manifest in self.builds.values()
+            if manifest.environment is None and manifest.is_successful
+            for entry in [manifest.services.get(service)]
+            if entry is not None and after < entry.build <= upto
+        }
+        return [found[b] for b in sorted(found, reverse=True)][:limit]
+
+    def ping(self) -> None:
+        return None
 
     def close(self) -> None:
         self.closed = True

@@ -6,7 +6,6 @@ import pytest
 import requests
 import responses
 
-from pipelinelib.client import HttpStore
 from pipelinelib.errors import (
     AuthenticationError,
     ConflictError,
@@ -17,6 +16,7 @@ from pipelinelib.errors import (
     RemoteServiceError,
     StoreUnavailableError,
 )
+from pipelinelib.store.http import HttpStore
 from tests.fakes.manifests import build_manifest
 
 SERVER = "http://manifests.example:8080"

@@ -12,7 +12,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import requests
@@ -38,6 +38,9 @@ from pipelinelib.model import (
     validate_job_name,
     validate_service_name,
 )
+
+if TYPE_CHECKING:
+    from pipelinelib.ledger import DeploymentEntry
 
 log = logging.getLogger(__name__)
 
@@ -175,6 +178,9 @@ class HttpStore:
         except InvalidInputError as exc:
             raise RemoteServiceError(f"the manifest service sent a bad choice: {exc}") from exc
 
+    def choice_lines(self, job: str, *, limit: int = 100) -> list[str]:
+        return [str(c) for c in self.choices(job, limit=limit)]
+
     def set_display_name(self, job: str, number: int, name: str) -> None:
         number = validate_build_number(number)
         self._request(
@@ -228,10 +234,22 @@ class HttpStore:
             raise RemoteServiceError("the manifest service sent unexpected environments")
         return {name: _manifest(item) for name, item in envs.items()}
 
+    def environment_entries(self) -> dict[str, DeploymentEntry]:
+        """:meth:`environments`; the API does not send when each was recorded (None)."""
+        from pipelinelib.ledger import DeploymentEntry
+
+        return {name: DeploymentEntry(m) for name, m in self.environments().items()}
+
     def history(self, environment: str, *, limit: int = 100) -> list[Manifest]:
         validate_environment_name(environment)
         data = self._get_json(f"/api/v1/environments/{environment}/history", limit=limit)
         return [_manifest(item) for item in _list(data, "deployments")]
+
+    def history_entries(self, environment: str, *, limit: int = 100) -> list[DeploymentEntry]:
+        """:meth:`history`; the API does not send when each was recorded (None)."""
+        from pipelinelib.ledger import DeploymentEntry
+
+        return [DeploymentEntry(m) for m in self.history(environment, limit=limit)]
 
     def ping(self) -> None:
         self._request("GET", "/healthz")
