@@ -5,7 +5,6 @@ Every function takes plain values and a store, and returns models; nothing here 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,7 +15,6 @@ from pipelinelib import files
 from pipelinelib.aws.ecs import ROLLOUT_OK
 from pipelinelib.errors import (
     ConflictError,
-    FileAccessError,
     InvalidInputError,
     NotFoundError,
 )
@@ -32,6 +30,7 @@ from pipelinelib.model import (
     validate_job_name,
     validate_service_name,
 )
+from pipelinelib.pipeline import importdir
 from pipelinelib.pipeline.importdir import read_import
 from pipelinelib.store import ManifestStore
 
@@ -158,27 +157,12 @@ def import_artifacts(
         url=first.url,
         services=list(services.values()),
     )
-    files.ensure_dir(target)
-    keep = {f"{name}.env.groovy" for name in services}
-    for stale in sorted(target.glob("*.env.groovy")):
-        if stale.name not in keep:
-            try:
-                stale.unlink()
-            except OSError as exc:
-                raise FileAccessError(f"cannot remove stale {stale}: {exc.strerror}") from exc
-    env_files = tuple(
-        files.write_atomic(target / f"{name}.env.groovy", groovy.render_env_groovy([entry]))
-        for name, entry in merged.services.items()
-    )
     imports = {
         "exact": exact,
         "sources": [{"job": m.job, "number": m.number} for m in upstream],
         "services": origin,
     }
-    imports_file = files.write_atomic(
-        target / "imports.json", json.dumps(imports, indent=2, ensure_ascii=True) + "\n"
-    )
-    manifest_file = files.write_atomic(target / "manifest.json", manifest_json.dumps(merged))
+    env_files, manifest_file, imports_file = importdir.write(target, merged, imports)
     return ImportResult(merged, tuple(upstream), applied, env_files, manifest_file, imports_file)
 
 
