@@ -66,6 +66,11 @@ def select_build(store: ManifestStore, job: str, selector: str = LAST_SUCCESSFUL
 
 
 def parse_overrides(values: Iterable[str]) -> dict[str, int]:
+    """``["service1=95", ...]`` (``--override``) -> ``{"service1": 95}``.
+
+    InvalidInputError for a value without ``=``, a bad service name or build number, or a
+    service overridden twice.
+    """
     overrides: dict[str, int] = {}
     for value in values:
         service, sep, build = value.partition("=")

@@ -21,11 +21,19 @@ if TYPE_CHECKING:
 
 
 def list_builds(store: ManifestStore, job: str, *, limit: int = 100) -> list[Manifest]:
-    """Newest successful builds of a job."""
+    """Newest successful builds of a job (at most ``limit``, 1-1000), newest first.
+
+    InvalidNameError for a bad job name; StoreUnavailableError when the store cannot answer.
+    """
     return store.list_builds(validate_job_name(job), result="SUCCESS", limit=limit)
 
 
 def list_choices(store: ManifestStore, job: str, *, limit: int = 100) -> list[Choice]:
+    """``NUMBER-SUBJECT`` choices of a job's newest successful builds (at most ``limit``),
+    newest first, as the Active Choices parameter of a deploy job shows them.
+
+    InvalidNameError for a bad job name; StoreUnavailableError when the store cannot answer.
+    """
     return store.choices(validate_job_name(job), limit=limit)
 
 
