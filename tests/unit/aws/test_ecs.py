@@ -15,7 +15,6 @@ import pytest
 from pipelinelib.aws import ecs as rollouts
 from pipelinelib.aws import session
 from pipelinelib.errors import NotFoundError, RolloutError
-from pipelinelib.formats import duration
 from tests.fakes.aws import (
     CLUSTER,
     REGION,
@@ -329,20 +328,6 @@ def test_moto_without_named_services_follows_only_rollouts_under_way(ecs: Any) -
 def test_moto_unknown_cluster_is_not_found(ecs: Any) -> None:
     with pytest.raises(NotFoundError, match="cluster not found"):
         rollouts.wait_rollout("nowhere", ["service1"], aws=session.Aws(REGION))
-
-
-@pytest.mark.parametrize(
-    ("text", "seconds"),
-    [("90s", 90), ("15m", 900), ("1h", 3600), ("1h30m", 5400), ("45", 45), (" 2M ", 120)],
-)
-def test_parse_duration(text: str, seconds: float) -> None:
-    assert duration.parse_duration(text) == seconds
-
-
-@pytest.mark.parametrize("text", ["", "0", "0s", "15 minutes", "-5", "1.5h", "m"])
-def test_parse_duration_refuses(text: str) -> None:
-    with pytest.raises(Exception, match="duration"):
-        duration.parse_duration(text)
 
 
 def test_expected_revision_as_family_revision_matches_the_arn(
