@@ -57,7 +57,7 @@ _VERBS = (
     "copy_artifact",
     # deploy
     "verify_imported_images",
-    "orchestrate",
+    "orchestrate_stack",
     "wait_rollout",
     "read_rollout_file",
     # the import directory
@@ -74,8 +74,10 @@ _WHERE: dict[str, tuple[str, str]] = {
     **{name: ("pipelinelib.model", name) for name in _MODELS},
     **{name: ("pipelinelib.errors", name) for name in _ERRORS},
     **{name: ("pipelinelib.store", name) for name in _STORE},
-    **{name: ("pipelinelib.pipeline", name) for name in _VERBS if name != "read_import_dir"},
+    **{name: ("pipelinelib.pipeline", name) for name in _VERBS},
+    # Named apart from their modules: `from pipelinelib import orchestrate` is the module.
     "read_import_dir": ("pipelinelib.pipeline.importdir", "read"),
+    "orchestrate_stack": ("pipelinelib.pipeline", "orchestrate"),
 }
 
 __all__ = [
@@ -115,7 +117,7 @@ __all__ = [
     "list_choices",
     "list_jenkins_builds",
     "open_store",
-    "orchestrate",
+    "orchestrate_stack",
     "parse_overrides",
     "publish_artifact",
     "read_import_dir",
@@ -176,7 +178,6 @@ if TYPE_CHECKING:
         list_builds,
         list_choices,
         list_jenkins_builds,
-        orchestrate,
         parse_overrides,
         publish_artifact,
         read_rollout_file,
@@ -187,5 +188,6 @@ if TYPE_CHECKING:
         verify_imported_images,
         wait_rollout,
     )
+    from pipelinelib.pipeline import orchestrate as orchestrate_stack
     from pipelinelib.pipeline.importdir import read as read_import_dir
     from pipelinelib.store import ManifestStore, open_store

@@ -38,6 +38,16 @@ IMAGE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/:@+-]{0,511}")
 _SURROGATES_AND_FFFF = re.compile("[\ud800-\udfff\uffff]")
 
 
+_JAVA_BLANKS = "".join(map(chr, range(0x21)))
+
+
+def java_trim(value: str) -> str:
+    """``value`` without leading and trailing characters up to U+0020, as Java's
+    ``String.trim()`` (which Jenkins and groovy/src/io/pipelinelib/Args.groovy use) removes them;
+    ``str.strip()`` would also remove U+00A0 and the other Unicode spaces."""
+    return value.strip(_JAVA_BLANKS)
+
+
 def clean_text(value: str) -> str:
     """Replace what no env.groovy literal can carry (see the module docstring) with U+FFFD."""
     return _SURROGATES_AND_FFFF.sub("\ufffd", value)
@@ -75,7 +85,7 @@ def validate_job_name(name: str) -> str:
                 f"invalid job name {name!r}: empty, '.' and '..' folder segments are not allowed",
                 name=name,
             )
-        if segment != segment.strip():
+        if segment != java_trim(segment):
             raise InvalidNameError(
                 f"invalid job name {name!r}: a segment starts or ends with white space", name=name
             )
@@ -95,7 +105,7 @@ def validate_build_number(value: Any, what: str = "build number") -> int:
     if isinstance(value, bool):
         raise InvalidInputError(f"{what} must be a positive integer, not {value!r}")
     if isinstance(value, str):
-        text = value.strip()
+        text = java_trim(value)
         if not text.isascii() or not text.isdigit():
             raise InvalidInputError(f"{what} must be a positive integer, not {value!r}")
         if len(text) > 10:

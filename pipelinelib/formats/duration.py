@@ -12,16 +12,17 @@ import re
 
 from pipelinelib.errors import InvalidInputError
 
+_ASCII_BLANKS = " \t\n\r\f\v"  # what Args.groovy trims too
 _DURATION_RE = re.compile(r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
 
 
 def parse_duration(text: str) -> float:
     """Seconds in ``90s``, ``15m``, ``1h``, ``1h30m``, ``1h30m15s`` or a bare number of seconds.
 
-    Units are case-insensitive; surrounding blanks are ignored. Raises
+    Units are case-insensitive; surrounding ASCII blanks are ignored. Raises
     :class:`~pipelinelib.errors.InvalidInputError` for anything else and for zero.
     """
-    value = text.strip().lower()
+    value = text.strip(_ASCII_BLANKS).lower()
     if value.isascii() and value.isdigit():
         seconds = int(value)
     else:

@@ -26,6 +26,7 @@ from pipelinelib.model import (
     Manifest,
     ServiceBuild,
     SourceRef,
+    java_trim,
     validate_build_number,
     validate_job_name,
     validate_service_name,
@@ -42,6 +43,20 @@ if TYPE_CHECKING:
 LAST_SUCCESSFUL = "lastSuccessful"
 
 
+def validate_selector(selector: str) -> int | None:
+    """The build number a selector names, or None for ``lastSuccessful``.
+
+    ``lastSuccessful``, a number, or a choice ``NUMBER-SUBJECT`` (``12-Fix login``);
+    InvalidInputError otherwise. ``groovy/src/io/pipelinelib/Args.groovy`` gives the same verdicts
+    (tests/integration/test_validation_corpus.py).
+    """
+    if selector == LAST_SUCCESSFUL:
+        return None
+    if "\x00" in selector:  # no environment variable (nor argv) can carry it
+        raise InvalidInputError("build selector contains a NUL character")
+    return Choice.parse(selector).number
+
+
 def select_build(store: ManifestStore, job: str, selector: str = LAST_SUCCESSFUL) -> Manifest:
     """The build a selector names: ``lastSuccessful``, a number, or a choice ``12-Fix login``.
 
@@ -49,12 +64,12 @@ def select_build(store: ManifestStore, job: str, selector: str = LAST_SUCCESSFUL
     releases reach production.
     """
     validate_job_name(job)
-    if selector == LAST_SUCCESSFUL:
+    number = validate_selector(selector)
+    if number is None:
         newest = store.list_builds(job, result="SUCCESS", limit=1)
         if not newest:
             raise NotFoundError(f"job {job} has no successful build in the store", job=job)
         return newest[0]
-    number = Choice.parse(selector).number
     manifest = store.get_build(job, number)
     if not manifest.is_successful:
         raise InvalidInputError(
@@ -74,12 +89,13 @@ def parse_overrides(values: Iterable[str]) -> dict[str, int]:
     overrides: dict[str, int] = {}
     for value in values:
         service, sep, build = value.partition("=")
+        service = java_trim(service)
         if not sep:
             raise InvalidInputError(f"invalid override {value!r}: expected SERVICE=BUILD")
-        validate_service_name(service.strip())
-        if service.strip() in overrides:
-            raise InvalidInputError(f"service {service.strip()!r} is overridden twice")
-        overrides[service.strip()] = validate_build_number(build, f"override build of {service}")
+        validate_service_name(service)
+        if service in overrides:
+            raise InvalidInputError(f"service {service!r} is overridden twice")
+        overrides[service] = validate_build_number(build, f"override build of {service}")
     return overrides
 
 

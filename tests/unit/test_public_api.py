@@ -39,3 +39,13 @@ def test_importing_the_package_loads_nothing_it_does_not_need() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == ""
+
+
+def test_no_public_name_hides_a_module_of_the_package() -> None:
+    import pkgutil
+
+    modules = {m.name for m in pkgutil.iter_modules(pipelinelib.__path__)}
+    assert modules & set(pipelinelib.__all__) == set()
+    code = "from pipelinelib import orchestrate\nprint(type(orchestrate).__name__)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "module"
