@@ -29,6 +29,9 @@ from pipelinelib.cli import (
 from pipelinelib.config import ENV_BUILD, ENV_BUILD_USER, ENV_JOB
 from pipelinelib.errors import InvalidInputError, PromotionRefusedError
 
+ROLLBACK_WAIT = 15 * 60.0  # seconds wait-rollout follows a rollback (as the deploy jobs do)
+ROLLBACK_POLL = 10.0
+
 
 def _default_holder(job: str | None, build: str | None) -> str | None:
     from pipelinelib.config import local_identity
@@ -39,7 +42,7 @@ def _default_holder(job: str | None, build: str | None) -> str | None:
 
 
 def _deployment(text: str) -> tuple[str, int]:
-    from pipelinelib.rollback import parse_deployment_ref
+    from pipelinelib.pipeline.rollback import parse_deployment_ref
 
     job, number = parse_deployment_ref(text)
     if job is None:
@@ -68,7 +71,7 @@ def environments_cmd(server: str | None, as_json: bool) -> None:
       pipelinelib environments --json
     """
     if server:
-        from pipelinelib.client import HttpStore
+        from pipelinelib.store.http import HttpStore
 
         store = HttpStore(server)
         try:
@@ -383,7 +386,7 @@ def rollback_cmd(
       pipelinelib rollback --environment live --reason "checkout errors after #14" --dry-run
     """
     from pipelinelib.ledger import diff_lines
-    from pipelinelib.rollback import plan_rollback, run_rollback
+    from pipelinelib.pipeline.rollback import plan_rollback, run_rollback
 
     config = load_environments_option()
     with open_store(server, token, db) as store:
@@ -406,19 +409,21 @@ def rollback_cmd(
             raise InvalidInputError(
                 f"a rollback is recorded as a build: set {ENV_JOB} and {ENV_BUILD}"
             )
+        from pipelinelib import pipeline
+
         verify = None
         if not skip_verify:
-            from pipelinelib import pipeline
 
             def verify(path: Path) -> object:
                 return pipeline.verify_imported_images(path, strict=True)
 
         wait = None
         if not no_wait:
-            from pipelinelib import aws
 
             def wait(cluster: str, services: list[str]) -> dict[str, str]:
-                outcome = aws.wait_rollout(cluster, services)
+                outcome = pipeline.wait_rollout(
+                    cluster, services, timeout=ROLLBACK_WAIT, poll_interval=ROLLBACK_POLL
+                )
                 return {s.service: s.status for s in outcome.services}
 
         recorded = run_rollback(

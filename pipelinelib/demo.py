@@ -30,7 +30,7 @@ from pipelinelib.errors import (
 )
 from pipelinelib.model import Manifest
 from pipelinelib.promotion import holder_of, holding_lock
-from pipelinelib.store.sql import SqlStore
+from pipelinelib.store import ManifestStore, open_store
 
 Echo = Callable[[str], None]
 
@@ -61,7 +61,7 @@ class _Demo:
     def __init__(
         self,
         workdir: Path,
-        store: SqlStore,
+        store: ManifestStore,
         echo: Echo,
         terraform: Path | None,
         environments: EnvironmentsConfig,
@@ -228,7 +228,7 @@ class _Demo:
             raise AssertionError("an out-of-order promotion was recorded")
 
     def rollback(self, environment: str) -> Manifest:
-        from pipelinelib.rollback import plan_rollback, run_rollback
+        from pipelinelib.pipeline.rollback import plan_rollback, run_rollback
 
         reason = "checkout errors after the last release"
         job = f"deploy-{environment}"
@@ -331,7 +331,7 @@ def run(
     if terraform_root is None and (SOURCE_TERRAFORM / "src").is_dir():
         terraform_root = SOURCE_TERRAFORM
     db = workdir / "pipelinelib.db"
-    store = SqlStore.from_url(f"sqlite:///{db}", environments=environments)
+    store = open_store(db=f"sqlite:///{db}", environments=environments)
     try:
         demo = _Demo(workdir, store, echo, terraform_root, environments)
         # The main line: the first environment, then each one's first downstream to the end.

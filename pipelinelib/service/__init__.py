@@ -71,9 +71,9 @@ def create_app(
         else:
             environments = load_environments(environments)
     if isinstance(store, str):
-        from pipelinelib.store.sql import SqlStore
+        from pipelinelib.store import open_store
 
-        store = SqlStore.from_url(store, environments=environments)
+        store = open_store(db=store, environments=environments)
     if tokens_file is None and tokens is None:
         tokens_file = config.tokens_file()
     named_tokens: dict[str, str] = dict(identities or {})

@@ -254,7 +254,7 @@ def test_a_failed_rollback_releases_its_lock(cli: CliRunner, tmp_path: Path) -> 
     """Rollback of a protected environment without approvals: refused at record, lock freed."""
     from pipelinelib.environments import read_environments_file
     from pipelinelib.errors import PromotionRefusedError
-    from pipelinelib.rollback import plan_rollback, run_rollback
+    from pipelinelib.pipeline.rollback import plan_rollback, run_rollback
 
     config = read_environments_file(REPO_FILE)
     to_beta(cli, tmp_path)

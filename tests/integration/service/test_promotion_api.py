@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from pipelinelib.client import HttpStore
 from pipelinelib.errors import DeploymentRefusedError, LockedError, PermissionDeniedError
 from pipelinelib.model import SourceRef
+from pipelinelib.store.http import HttpStore
 from tests.fakes.manifests import build_manifest, deploy_manifest
 from tests.fixtures.service import LiveService, ServiceProcess, StartService, free_port
 

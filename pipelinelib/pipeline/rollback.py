@@ -192,10 +192,11 @@ def _run_rollback(
     deployed_by: str | None,
     holder: str,
 ) -> Manifest:
-    from pipelinelib import pipeline
+    from pipelinelib.pipeline.deploy import orchestrate
+    from pipelinelib.pipeline.promote import import_artifacts, record_deployment
 
     env = config.get(plan.environment)
-    pipeline.import_artifacts(
+    import_artifacts(
         store,
         from_jobs=[plan.target.job],
         selector=str(plan.target.number),
@@ -204,7 +205,7 @@ def _run_rollback(
     if verify is not None:
         verify(import_dir)
     if env is not None and env.stack and root is not None:
-        pipeline.orchestrate(
+        orchestrate(
             "apply",
             env.stack,
             env.region,
@@ -216,7 +217,7 @@ def _run_rollback(
     rollout = None
     if wait is not None and env is not None and env.cluster:
         rollout = wait(env.cluster, list(plan.target.services))
-    return pipeline.record_deployment(
+    return record_deployment(
         store,
         environment=plan.environment,
         job=job,
