@@ -31,7 +31,7 @@ REGION = "ap-southeast-2"
 SRC = REPO_TERRAFORM / "src"
 ROOTS = sorted(p for p in SRC.iterdir() if p.is_dir() and p.name != "modules")
 MODULES = sorted(p for p in (SRC / "modules").iterdir() if p.is_dir())
-TESTED_MODULES = [m for m in MODULES if list(m.glob("tests/*.tftest.hcl"))]
+TESTED_MODULES = [m for m in [*ROOTS, *MODULES] if list(m.glob("tests/*.tftest.hcl"))]
 DIGEST1 = "sha256:" + "a1" * 32
 
 
@@ -92,7 +92,7 @@ def test_terraform_test_suites_pass(
     runs = sum(
         len(re.findall(r'(?m)^run "', p.read_text())) for p in work.glob("tests/*.tftest.hcl")
     )
-    assert runs >= 5
+    assert runs >= 1
     assert f"Success! {runs} passed, 0 failed." in done.stdout
 
 
