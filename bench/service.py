@@ -273,6 +273,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="pipelinelib-bench-"))
     tokens = work / "tokens"
     tokens.write_text(f"{TOKEN} publish\n")
+    tokens.chmod(0o600)
     n = 2000
     results: dict[int, dict[str, tuple[float, float]]] = {}
     procs: list[ServiceProcess] = []
