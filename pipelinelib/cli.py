@@ -192,10 +192,10 @@ def open_store(server: str | None, token: str | None, db: str) -> Iterator[Manif
         store.close()
 
 
-def _require_local_store(db: str) -> None:
+def _require_local_store(db: str, what: str = "a local store (--db; or pass --server)") -> None:
     from pipelinelib import _extras
 
-    _extras.require("store", "a local store (--db; or pass --server)")
+    _extras.require("store", what)
     if db.startswith(("postgresql", "postgres:")):
         _extras.require("postgres", "a PostgreSQL store")
 
@@ -1185,7 +1185,7 @@ def store_export_cmd(file: str, db: str) -> None:
     Example:
       pipelinelib store export --db sqlite:///var/lib/pipelinelib/pipelinelib.db store.jsonl
     """
-    _require_local_store(db)
+    _require_local_store(db, "pipelinelib store export")
     from pipelinelib import files
     from pipelinelib.store.sql import SqlStore
     from pipelinelib.store.transfer import export_store
@@ -1214,7 +1214,7 @@ def store_import_cmd(file: str, db: str) -> None:
     Example:
       pipelinelib store import --db postgresql://pipelinelib@db.internal/pipelinelib store.jsonl
     """
-    _require_local_store(db)
+    _require_local_store(db, "pipelinelib store import")
     from pipelinelib import files
     from pipelinelib.store.sql import SqlStore
     from pipelinelib.store.transfer import import_store

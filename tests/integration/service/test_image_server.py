@@ -56,7 +56,10 @@ def test_secret_from_the_environment_becomes_a_0600_tokens_file(
     tokens = tmp_path / "run" / "tokens"
     server = image_server(
         _db(tmp_path),
-        {"PIPELINELIB_TOKENS": f"{PUBLISH_TOKEN} publish  # Jenkins", "PIPELINELIB_TOKENS_FILE": str(tokens)},
+        {
+            "PIPELINELIB_TOKENS": f"{PUBLISH_TOKEN} publish  # Jenkins",
+            "PIPELINELIB_TOKENS_FILE": str(tokens),
+        },
     )
     assert stat.S_IMODE(tokens.stat().st_mode) == 0o600
     assert _publish(server.url, PUBLISH_TOKEN, 1) == 201
