@@ -23,9 +23,11 @@ demo: $(STAMP)
 	$(BIN)/pipelinelib demo --workdir demo-workdir
 
 lint: $(STAMP)
-	$(BIN)/ruff check pipelinelib tests bench scripts
-	$(BIN)/ruff format --check pipelinelib tests bench scripts
+	$(BIN)/ruff check pipelinelib tests bench scripts docker
+	$(BIN)/ruff format --check pipelinelib tests bench scripts docker
 	$(BIN)/mypy
+	$(BIN)/hadolint --no-color Dockerfile
+	sh -n docker/entrypoint.sh
 
 format: $(STAMP)
 	$(BIN)/ruff format pipelinelib tests bench scripts
