@@ -282,44 +282,16 @@ resource "aws_ecs_task_definition" "this" {
     name = "run"
   }
 
-  container_definitions = jsonencode([
-    {
-      name                   = var.name
-      image                  = local.image
-      essential              = true
-      readonlyRootFilesystem = true
-      user                   = "10001:10001"
-      portMappings           = [{ containerPort = local.port, protocol = "tcp" }]
-      mountPoints = [
-        { sourceVolume = "tmp", containerPath = "/tmp", readOnly = false },
-        { sourceVolume = "run", containerPath = "/run/pipelinelib", readOnly = false },
-      ]
-      environment = [
-        { name = "PIPELINELIB_DB", value = "postgresql://pipelinelib@${aws_db_instance.this.address}:${aws_db_instance.this.port}/pipelinelib?sslmode=verify-full&sslrootcert=system" },
-        { name = "PIPELINELIB_TOKENS_FILE", value = "/run/pipelinelib/tokens" },
-        { name = "PIPELINELIB_FORWARDED_ALLOW_IPS", value = "*" },
-      ]
-      secrets = [
-        { name = "PIPELINELIB_TOKENS", valueFrom = aws_secretsmanager_secret.tokens.arn },
-        { name = "PGPASSWORD", valueFrom = "${aws_db_instance.this.master_user_secret[0].secret_arn}:password::" },
-      ]
-      healthCheck = {
-        command     = ["CMD", "python", "-c", "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=4).status == 200 else 1)"]
-        interval    = 30
-        timeout     = 5
-        retries     = 3
-        startPeriod = 20
-      }
-      logConfiguration = {
-        logDriver = "awslogs"
-        options = {
-          awslogs-group         = aws_cloudwatch_log_group.this.name
-          awslogs-region        = var.region
-          awslogs-stream-prefix = var.name
-        }
-      }
-    }
-  ])
+  container_definitions = templatefile("${path.module}/container-definitions.json.tftpl", {
+    name              = var.name
+    image             = local.image
+    port              = local.port
+    region            = var.region
+    log_group         = aws_cloudwatch_log_group.this.name
+    database_url      = "postgresql://pipelinelib@${aws_db_instance.this.address}:${aws_db_instance.this.port}/pipelinelib?sslmode=verify-full&sslrootcert=system"
+    tokens_secret_arn = aws_secretsmanager_secret.tokens.arn
+    db_password_from  = "${aws_db_instance.this.master_user_secret[0].secret_arn}:password::"
+  })
 
   lifecycle {
     precondition {
