@@ -34,7 +34,7 @@ CHOICES = f"/api/v1/jobs/{HOT}/choices?limit=100"
 
 
 def production_argv(port: int, workers: int = 2, threads: int = 8) -> list[str]:
-    """The production command of docs/operations.md."""
+    """gunicorn gthread 2x8: the production command docs/operations.md documented before issue 16."""
     return [
         sys.executable,
         "-m",
