@@ -162,3 +162,18 @@ def test_readiness_reports_a_read_only_database_file(
         assert os.geteuid() == 0
         pytest.skip("running as root: a 0444 file is still writable, nothing to report")
     assert health.status_code == 503 and "not writable" in health.json()["error"]
+
+
+def test_the_documented_logging_config_is_the_one_the_image_runs() -> None:
+    """docs/operations.md shows docker/gunicorn.conf.py's logconfig_dict; test_image_server.py
+    runs that file under gunicorn and reads the JSON access lines it prints."""
+    import ast
+    import runpy
+
+    block = _section_code("Production command")
+    assert "gunicorn -c docker/gunicorn.conf.py 'pipelinelib.service:create_app()'" in block
+    text = OPERATIONS.read_text()
+    shown = text.split("```python\nlogconfig_dict = ", 1)[1].split("\n```", 1)[0]
+    config = runpy.run_path(str(ROOT / "docker" / "gunicorn.conf.py"))
+    assert ast.literal_eval(shown) == config["logconfig_dict"]
+    assert config["worker_class"] == "gevent"
