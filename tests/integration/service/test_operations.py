@@ -177,3 +177,23 @@ def test_the_documented_logging_config_is_the_one_the_image_runs() -> None:
     config = runpy.run_path(str(ROOT / "docker" / "gunicorn.conf.py"))
     assert ast.literal_eval(shown) == config["logconfig_dict"]
     assert config["worker_class"] == "gevent"
+
+
+@pytest.mark.postgres
+def test_readiness_reports_a_read_only_postgresql(start_service: StartService, pg_url: str) -> None:
+    from pipelinelib.store.sql import SqlStore
+
+    SqlStore.from_url(pg_url).close()  # the schema exists; the service below can only read it
+    read_only = pg_url.replace("?options=", "?options=-cdefault_transaction_read_only%3Don%20")
+    service = start_service(read_only)
+    health = requests.get(f"{service.url}/healthz", timeout=10)
+    assert health.status_code == 503
+    assert health.json()["error"] == "the PostgreSQL session is read-only: writes would fail"
+    body = build_manifest("service1-build", 1).to_dict()
+    refused = requests.post(
+        f"{service.url}/api/v1/builds",
+        json=body,
+        headers={"Authorization": f"Bearer {PUBLISH_TOKEN}"},
+        timeout=10,
+    )
+    assert refused.status_code == 503 and "read-only" in refused.json()["error"]
