@@ -10,17 +10,20 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections import ChainMap
+from collections.abc import Mapping
 from pathlib import Path
 
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
 from pipelinelib.environments import EnvironmentsConfig
-from pipelinelib.errors import PipelinelibError
-from pipelinelib.service.auth import Authorizer, read_token_lines
+from pipelinelib.errors import PipelinelibError, StoreUnavailableError
+from pipelinelib.service.auth import Authorizer, TokensFile
 from pipelinelib.store import ManifestStore
 
 DEFAULT_MAX_BODY = 1024 * 1024
+_WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Errors whose class an HTTP client cannot tell from the status alone: named in "type".
 TYPED_ERRORS = frozenset(
     {"LockedError", "LockExpiredError", "PromotionRefusedError", "UnknownEnvironmentError"}
@@ -49,7 +52,6 @@ def create_app(
     require_read_token: bool = False,
     max_body: int = DEFAULT_MAX_BODY,
     environments: EnvironmentsConfig | Path | str | None = None,
-    identities: dict[str, str] | None = None,
 ) -> Flask:
     """Build the app. ``store`` is a store or a database URL; None reads the environment.
 
@@ -59,7 +61,7 @@ def create_app(
     """
     from pipelinelib import config
     from pipelinelib.environments import load_environments
-    from pipelinelib.service import api, board, control, metrics
+    from pipelinelib.service import api, board, control, health, metrics
 
     settings = config.Settings.from_env()
     if store is None:
@@ -76,11 +78,10 @@ def create_app(
         store = open_store(db=store, environments=environments)
     if tokens_file is None and tokens is None:
         tokens_file = config.tokens_file()
-    named_tokens: dict[str, str] = dict(identities or {})
+    token_source: Mapping[str, frozenset[str]] = tokens or {}
     if tokens_file is not None:
-        from_file, named = read_token_lines(Path(tokens_file))
-        tokens = {**(tokens or {}), **from_file}
-        named_tokens.update(named)
+        watched = TokensFile(Path(tokens_file))
+        token_source = ChainMap(dict(tokens), watched) if tokens else watched  # type: ignore[arg-type]
 
     app = Flask("pipelinelib.service")
     # No HTML redirects: '//' and trailing slashes reach the views (and their JSON errors).
@@ -91,14 +92,14 @@ def create_app(
     app.extensions["pipelinelib"] = {
         "store": store,
         "auth": Authorizer(
-            tokens or {},
+            token_source,
             allow_anonymous_writes=allow_anonymous_writes,
             require_read_token=require_read_token,
-            identities=named_tokens,
         ),
         "max_body": max_body,
         "metrics": metrics.Metrics(),
         "environments": environments,
+        "health": health.WriteHealth(config.min_free_mb() * 1024 * 1024),
     }
     app.register_blueprint(api.blueprint)
     app.register_blueprint(board.blueprint)
@@ -117,6 +118,8 @@ def create_app(
             request.method, route, response.status_code, elapsed
         )
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        if request.method in _WRITES and response.status_code < 300:
+            app.extensions["pipelinelib"]["health"].write_succeeded()
         if access_log.isEnabledFor(logging.INFO):
             access_log.info(
                 json.dumps(
@@ -139,6 +142,8 @@ def create_app(
         status = exc.http_status
         if status >= 500:
             log.warning("request failed: %s", exc.message)
+        if isinstance(exc, StoreUnavailableError) and request.method in _WRITES:
+            app.extensions["pipelinelib"]["health"].write_failed(exc.message)
         kind = type(exc).__name__
         response = json_error(status, exc.message, kind if kind in TYPED_ERRORS else None)
         if status == 401:

@@ -42,6 +42,7 @@ def files(tmp_path: Path) -> tuple[Path, Path]:
     environments.write_text(ENVIRONMENTS)
     tokens = tmp_path / "tokens"
     tokens.write_text(TOKENS)
+    tokens.chmod(0o600)  # the service refuses a tokens file others can read
     return environments, tokens
 
 
