@@ -18,6 +18,7 @@ from pipelinelib.errors import InvalidInputError, NotFoundError
 from pipelinelib.ledger import (
     Board,
     DeploymentEntry,
+    DeploymentPage,
     EnvironmentDiff,
     build_board,
     diff_environments,
@@ -31,7 +32,7 @@ from pipelinelib.store import ManifestStore
 @attrs.frozen
 class Urls:
     board: Callable[[], str]
-    history: Callable[[str], str]
+    history: Callable[..., str]
     diff: Callable[[], str]
 
 
@@ -64,11 +65,16 @@ def render_board(board: Board, urls: Urls) -> str:
     return _render("board.html", urls, [c.name for c in board.environments], board=board)
 
 
-def render_history(
-    environment: str, deployments: Sequence[DeploymentEntry], urls: Urls, nav: Sequence[str]
-) -> str:
+def render_history(environment: str, page: DeploymentPage, urls: Urls, nav: Sequence[str]) -> str:
+    """One page of an environment's deployments (what the page shows, never the whole
+    history), with a link to the next, older page."""
     return _render(
-        "history.html", urls, nav, environment=environment, deployments=list(deployments)
+        "history.html",
+        urls,
+        nav,
+        environment=environment,
+        deployments=list(page.entries),
+        next_before=page.next_before,
     )
 
 
@@ -96,7 +102,7 @@ def _html(body: str) -> Response:
 def _urls() -> Urls:
     return Urls(
         board=lambda: url_for("board.index"),
-        history=lambda env: url_for("board.environment", env=env),
+        history=lambda env, **query: url_for("board.environment", env=env, **query),
         diff=lambda: url_for("board.diff"),
     )
 
@@ -118,14 +124,12 @@ def index() -> Response:
 def environment(env: str) -> Response:
     api._authorize("read")
     validate_environment_name(env)
+    from pipelinelib.service.ledger_api import cursor, page_limit
+
     store = api._store()
-    entries = getattr(store, "history_entries", None)
-    if entries is not None:
-        deployments = list(entries(env, limit=100))
-    else:
-        deployments = [DeploymentEntry(m) for m in store.history(env, limit=100)]
+    page = store.deployments(environment=env, before=cursor(), limit=page_limit())
     nav = order_environments(_current(store))
-    return _html(render_history(env, deployments, _urls(), nav))
+    return _html(render_history(env, page, _urls(), nav))
 
 
 @blueprint.get("/diff")
@@ -148,6 +152,6 @@ def diff() -> Response:
         a.deployment,
         names["to"],
         b.deployment if b else None,
-        store.service_builds_between,
+        store.service_builds_between_many,
     )
     return _html(render_diff(result, _urls(), order_environments(current)))

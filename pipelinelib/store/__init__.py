@@ -8,9 +8,14 @@ stays cheap so the CLI starts fast.
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+from collections.abc import Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from pipelinelib.model import Choice, Manifest, ServiceBuild
+
+if TYPE_CHECKING:
+    from pipelinelib.ledger import DeploymentPage
 
 
 @runtime_checkable
@@ -53,5 +58,28 @@ class ManifestStore(Protocol):
     ) -> list[ServiceBuild]:
         """A service's published builds with ``after < build <= upto``, newest first: the
         commits a promotion brings (``pipelinelib diff``)."""
+
+    def service_builds_between_many(
+        self, ranges: Mapping[str, tuple[int, int]], *, limit: int = 100
+    ) -> dict[str, list[ServiceBuild]]:
+        """:meth:`service_builds_between` for many services at once, ``{service: (after,
+        upto)}`` -> ``{service: builds}``: one query whatever the number of services."""
+
+    def deployments(
+        self,
+        *,
+        environment: str | None = None,
+        service: str | None = None,
+        since: datetime | None = None,
+        before: int | None = None,
+        limit: int = 50,
+    ) -> DeploymentPage:
+        """A page of deployments (every result), newest first, without their services.
+
+        Filters: one environment; deployments holding ``service`` (each record then carries that
+        service's build); recorded at or after ``since`` (timezone-aware). ``before`` is the
+        cursor a previous page returned as ``next_before``; ``limit`` 1..1000. The cost of a
+        page does not depend on how much history the store holds.
+        """
 
     def close(self) -> None: ...
