@@ -57,7 +57,7 @@ def _check_pages(store: ManifestStore) -> None:
     assert _walk(store, environment="test", limit=5) == [odd[:5], odd[5:10], odd[10:]]
     # Every environment, newest first; a page exactly as long as the rest ends the walk.
     assert _walk(store, limit=25) == [list(range(25, 0, -1))]
-    assert sum(_walk(store, limit=7), []) == list(range(25, 0, -1))
+    assert [n for page in _walk(store, limit=7) for n in page] == list(range(25, 0, -1))
     # Deployments holding service2 carry its build.
     page = store.deployments(service="service2")
     assert [(r.number, r.service_build) for r in page.entries] == [
