@@ -30,7 +30,14 @@ from sqlalchemy.dialects import postgresql as pg_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.engine.url import URL
-from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    NoSuchModuleError,
+    OperationalError,
+    ProgrammingError,
+    SQLAlchemyError,
+)
 
 from pipelinelib.errors import (
     ConflictError,
@@ -60,6 +67,10 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 BUSY_TIMEOUT_MS = 30_000
 MAX_LIMIT = 1000
 _MIGRATION_LOCK_KEY = 0x706C6C6962  # "pllib": the PostgreSQL advisory lock of migrations
+# The newest Alembic revision in migrations/versions: an up-to-date store is recognised by one
+# plain query without importing Alembic (tests/integration/store/test_sql.py checks it against
+# the scripts, so a new migration without this line fails the suite).
+SCHEMA_HEAD = "0004_ledger_indexes"
 
 metadata = sa.MetaData()
 builds = sa.Table(
@@ -159,7 +170,8 @@ def _sqlite_engine(url: URL) -> Engine:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA journal_mode = WAL")
+        # WAL is a property of the file, set once under the migration lock (SqlStore.migrate):
+        # two processes switching a fresh file at the same moment could fail "database is locked".
         # FULL: an acknowledged publish survives power loss, not only a crashed process.
         cursor.execute("PRAGMA synchronous = FULL")
         cursor.execute("PRAGMA foreign_keys = ON")
@@ -190,7 +202,7 @@ class SqlStore:
         )
         self._closed = threading.Event()
         if migrate:
-            self.migrate()
+            self.ensure_schema()
 
     @classmethod
     def from_url(cls, url: str, *, migrate: bool = True) -> SqlStore:
@@ -221,18 +233,75 @@ class SqlStore:
 
     # --- schema ------------------------------------------------------------------------------
 
+    def ensure_schema(self) -> None:
+        """Migrate only when the store is behind: an up-to-date store costs one plain query
+        (no Alembic import). On a SQLite file the check runs under the migration lock too, so
+        processes opening a fresh file together never race to create or convert it."""
+        with _translate("migrate its schema"), self._file_lock():
+            if self._stored_revision() == SCHEMA_HEAD:
+                return
+        self.migrate()
+
+    def _stored_revision(self) -> str | None:
+        """``alembic_version`` read plainly; None when the table does not exist yet."""
+        with self._read() as conn:
+            try:
+                value = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+            except (OperationalError, ProgrammingError):
+                return None  # no such table: a new database
+        return str(value) if value is not None else None
+
+    @contextmanager
+    def _file_lock(self) -> Iterator[None]:
+        """For a SQLite file: an exclusive ``flock`` on ``<database>.lock`` (processes on one
+        host; a SQLite store is never shared across hosts). PostgreSQL uses an advisory lock
+        inside the migration transaction instead."""
+        database = self.engine.url.database if self.dialect == "sqlite" else None
+        if not database or database == ":memory:" or database.startswith("file:"):
+            yield
+            return
+        import fcntl
+        import os
+
+        fd = os.open(f"{database}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # releases the lock
+
+    def _set_wal(self) -> None:
+        """Switch a SQLite file to WAL (persistent), retrying while another connection reads."""
+        import time
+
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        while True:
+            try:
+                with self._read() as conn:  # outside any transaction, as SQLite requires
+                    conn.exec_driver_sql("PRAGMA journal_mode = WAL").scalar()
+                return
+            except OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
     def migrate(self, revision: str = "head") -> None:
-        """Bring the schema to ``revision`` in place, holding a lock against other replicas."""
+        """Bring the schema to ``revision`` in place, holding a lock against other replicas:
+        on PostgreSQL an advisory lock, on a SQLite file ``<database>.lock`` (under which the
+        file is also switched to WAL) and ``BEGIN IMMEDIATE``."""
         from alembic import command
         from alembic.config import Config
 
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
-        with _translate("migrate its schema"), self._write() as conn:
-            if self.dialect == "postgresql":
-                conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_MIGRATION_LOCK_KEY)))
-            config.attributes["connection"] = conn
-            command.upgrade(config, revision)
+        with _translate("migrate its schema"), self._file_lock():
+            if self.dialect == "sqlite" and self.engine.url.database not in (None, "", ":memory:"):
+                self._set_wal()
+            with self._write() as conn:
+                if self.dialect == "postgresql":
+                    conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_MIGRATION_LOCK_KEY)))
+                config.attributes["connection"] = conn
+                command.upgrade(config, revision)
 
     def revision(self) -> str | None:
         from alembic.runtime.migration import MigrationContext
@@ -444,22 +513,25 @@ class SqlStore:
         return {env: e.deployment for env, e in self.environment_entries().items()}
 
     def environment_entries(self) -> dict[str, DeploymentEntry]:
-        """The newest successful deployment per environment, with when it was recorded."""
-        newest = (
-            sa.select(sa.func.max(builds.c.id).label("id"))
-            .where(builds.c.environment.is_not(None), builds.c.result == "SUCCESS")
-            .group_by(builds.c.environment)
-            .subquery()
-        )
-        query = (
-            sa.select(
-                builds.c.environment, builds.c.manifest, builds.c.created_at, display_names.c.name
-            )
-            .select_from(_with_names.join(newest, newest.c.id == builds.c.id))
-            .order_by(builds.c.environment)
-        )
+        """The newest successful deployment per environment, with when it was recorded.
+
+        Two index walks whose cost does not grow with history (sql_ledger.NEWEST_PER_ENVIRONMENT)
+        instead of a GROUP BY over every deployment.
+        """
         with _translate("read the environments"), self._read() as conn:
-            rows = conn.execute(query).all()
+            ids = [i for (i,) in conn.execute(sql_ledger.NEWEST_PER_ENVIRONMENT) if i is not None]
+            query = (
+                sa.select(
+                    builds.c.environment,
+                    builds.c.manifest,
+                    builds.c.created_at,
+                    display_names.c.name,
+                )
+                .select_from(_with_names)
+                .where(builds.c.id.in_(ids))
+                .order_by(builds.c.environment)
+            )
+            rows = conn.execute(query).all() if ids else []
         return {
             row.environment: DeploymentEntry(
                 _manifest(row.manifest, row.name), _utc(row.created_at)
@@ -529,6 +601,29 @@ class SqlStore:
         before: int | None = None,
         limit: int = 50,
     ) -> DeploymentPage:
+        query = self.deployments_statement(
+            environment=environment, service=service, since=since, before=before, limit=limit
+        )
+        with _translate("read the deployments"), self._read() as conn:
+            rows = conn.execute(query).all()
+        records = [
+            sql_ledger.record(
+                row, _name(row.name) if row.name is not None else None, _utc(row.created_at)
+            )
+            for row in rows
+        ]
+        return sql_ledger.page(records, limit)
+
+    def deployments_statement(
+        self,
+        *,
+        environment: str | None = None,
+        service: str | None = None,
+        since: datetime | None = None,
+        before: int | None = None,
+        limit: int = 50,
+    ) -> sa.Select[Any]:
+        """The query of :meth:`deployments` (validated), for it and for EXPLAIN in tests."""
         sql_ledger.check_filters(environment, service)
         since = sql_ledger.check_since(since)
         before = sql_ledger.check_cursor(before)
@@ -551,25 +646,18 @@ class SqlStore:
                     build_services.c.is_deployment == sa.true(),
                 ),
             )
+        # Filtered by service, the walk is ix_build_services_deployed: order by its column.
+        order = build_services.c.build_id if service is not None else builds.c.id
         query = sa.select(*columns).select_from(source)
         if environment is not None:
             query = query.where(builds.c.environment == environment)
         else:
             query = query.where(builds.c.environment.is_not(None))
         if before is not None:
-            query = query.where(builds.c.id < before)
+            query = query.where(order < before)
         if since is not None:
             query = query.where(builds.c.created_at >= since)
-        query = query.order_by(builds.c.id.desc()).limit(limit + 1)
-        with _translate("read the deployments"), self._read() as conn:
-            rows = conn.execute(query).all()
-        records = [
-            sql_ledger.record(
-                row, _name(row.name) if row.name is not None else None, _utc(row.created_at)
-            )
-            for row in rows
-        ]
-        return sql_ledger.page(records, limit)
+        return query.order_by(order.desc()).limit(limit + 1)
 
     def explain(self, statement: Any, params: Mapping[str, Any] | None = None) -> str:
         """The database's plan of a statement (tests prove the ledger queries use indexes)."""

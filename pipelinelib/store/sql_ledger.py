@@ -71,6 +71,24 @@ _BETWEEN_POSTGRESQL = sa.text(
 )
 
 
+# A loose index scan: each step seeks the next environment name in ix_builds_environment_id,
+# then the newest successful id of each in ix_builds_environment_result_id. Cost: a few seeks per
+# environment, whatever the number of deployments (a GROUP BY reads every one of them).
+NEWEST_PER_ENVIRONMENT = sa.text(
+    """
+    WITH RECURSIVE envs(name) AS (
+      SELECT MIN(environment) FROM builds WHERE environment IS NOT NULL
+      UNION ALL
+      SELECT (SELECT MIN(b.environment) FROM builds AS b WHERE b.environment > envs.name)
+      FROM envs WHERE envs.name IS NOT NULL
+    )
+    SELECT (SELECT MAX(b.id) FROM builds AS b
+            WHERE b.environment = envs.name AND b.result = 'SUCCESS') AS id
+    FROM envs WHERE envs.name IS NOT NULL
+    """
+)
+
+
 def between_statement(dialect: str) -> sa.TextClause:
     return _BETWEEN_SQLITE if dialect == "sqlite" else _BETWEEN_POSTGRESQL
 
