@@ -380,9 +380,7 @@ def copy_artifacts(
 
         def copy_one(item: PlannedFile) -> CopiedFile:
             chunks = client.iter_artifact(job, listing.number, item.artifact_path)
-            size, md5 = write_below(
-                target_fd, target, item.destination, chunks, md5=fingerprint
-            )
+            size, md5 = write_below(target_fd, target, item.destination, chunks, md5=fingerprint)
             copied = CopiedFile(item.artifact_path, "/".join(item.destination), size, md5)
             if on_file is not None:
                 on_file(copied)
