@@ -17,6 +17,7 @@ from werkzeug.exceptions import HTTPException
 
 from pipelinelib.errors import PipelinelibError
 from pipelinelib.service.auth import Authorizer, read_tokens_file
+from pipelinelib.service.choices_cache import ChoicesCache
 from pipelinelib.store import ManifestStore
 
 DEFAULT_MAX_BODY = 1024 * 1024
@@ -72,6 +73,7 @@ def create_app(
         ),
         "max_body": max_body,
         "metrics": metrics.Metrics(),
+        "choices_cache": ChoicesCache(),
     }
     app.register_blueprint(api.blueprint)
     app.register_blueprint(board.blueprint)

@@ -6,7 +6,6 @@ validated by the models; every failure is a JSON ``{"error": ...}`` with a 4xx s
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Any
 from urllib.parse import quote
@@ -243,18 +242,25 @@ def set_display_name(job: str, number: str) -> Response:
     return _json(store.get_build(job, build).to_dict())
 
 
+def _choices_body(store: ManifestStore, job: str, limit: int) -> tuple[str, str]:
+    """Body and ETag; a SqlStore's job generation keys the per-process cache (choices_cache)."""
+    from pipelinelib.service.choices_cache import render
+
+    fast = getattr(store, "choice_lines", None)  # SqlStore: no model objects on the hot path
+    generation = getattr(store, "job_generation", None)
+    if fast is None or generation is None:
+        return render([str(c) for c in store.choices(job, limit=limit)])
+    cache = _ext()["choices_cache"]
+    return cache.get(job, limit, generation(job), lambda: fast(job, limit=limit))  # type: ignore[no-any-return]
+
+
 @blueprint.get("/api/v1/jobs/<job:job>/choices")
 def choices(job: str) -> Response:
     _authorize("read")
     validate_job_name(job)
     store = _store()
-    fast = getattr(store, "choice_lines", None)  # SqlStore: no model objects on the hot path
     limit = _limit()
-    lines: list[str] = (
-        fast(job, limit=limit) if fast else [str(c) for c in store.choices(job, limit=limit)]
-    )
-    body = "\n".join(lines) + "\n" if lines else ""
-    etag = hashlib.sha256(body.encode("utf-8")).hexdigest()[:32]
+    body, etag = _choices_body(store, job, limit)
     response = _text(body)
     response.set_etag(etag)
     response.headers["Cache-Control"] = "no-cache"

@@ -111,6 +111,13 @@ display_names = sa.Table(
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )
 
+job_generations = sa.Table(
+    "job_generations",
+    metadata,
+    sa.Column("job", sa.String(255), primary_key=True),
+    sa.Column("generation", sa.BigInteger, nullable=False),
+)
+
 _with_names = builds.outerjoin(display_names, display_names.c.build_id == builds.c.id)
 
 
@@ -199,6 +206,12 @@ class SqlStore:
             self._insert(builds)
             .on_conflict_do_nothing(index_elements=["job", "number"])
             .returning(builds.c.id)
+        )
+        bump = self._insert(job_generations).values(
+            job=sa.bindparam("job", type_=sa.String), generation=1
+        )
+        self._bump_generation = bump.on_conflict_do_update(
+            index_elements=["job"], set_={"generation": job_generations.c.generation + 1}
         )
         self._closed = threading.Event()
         if migrate:
@@ -383,6 +396,7 @@ class SqlStore:
                 job=manifest.job,
                 number=manifest.number,
             )
+        conn.execute(self._bump_generation, {"job": manifest.job})
         if manifest.services:
             conn.execute(
                 build_services.insert(),
@@ -451,6 +465,13 @@ class SqlStore:
             rows = conn.execute(_CHOICES, {"job": job, "limit": limit}).all()
         return [f"{number}-{subject}" for number, subject in rows]
 
+    def job_generation(self, job: str) -> int:
+        """How many writes changed the job's choices (0 when none): one primary-key read,
+        bumped in the transaction of each new build and display-name change."""
+        with _translate("read the job generation"), self._read() as conn:
+            value = conn.execute(_GENERATION, {"job": job}).scalar()
+        return int(value) if value is not None else 0
+
     def set_display_name(self, job: str, number: int, name: str) -> None:
         validate_job_name(job)
         validate_build_number(number)
@@ -473,6 +494,7 @@ class SqlStore:
                 subject=subject_of(name, number),
                 updated_at=datetime.now(UTC),
             )
+            conn.execute(self._bump_generation, {"job": job})
             conn.execute(
                 upsert.on_conflict_do_update(
                     index_elements=["build_id"],
@@ -697,6 +719,9 @@ class SqlStore:
 _EXISTING_HASH = sa.select(builds.c.sha256).where(
     builds.c.job == sa.bindparam("job", type_=sa.String),
     builds.c.number == sa.bindparam("number", type_=sa.Integer),
+)
+_GENERATION = sa.select(job_generations.c.generation).where(
+    job_generations.c.job == sa.bindparam("job", type_=sa.String)
 )
 _CHOICES = (
     sa.select(builds.c.number, sa.func.coalesce(display_names.c.subject, builds.c.subject))

@@ -9,6 +9,9 @@
 * ``builds.summary`` and ``builds.service_count``: a page of history reads a few hundred bytes
   per deployment instead of its whole manifest (``summary`` is the manifest without
   ``services``, canonical JSON). Filled here for existing rows.
+* ``job_generations``: a counter per job, bumped in the same transaction as a new build or a
+  display-name change; the service keys its cache of the choices body by it, so every replica
+  sees a write made on any other at its next request.
 
 Revision ID: 0004_ledger_indexes
 Revises: 0002
@@ -39,6 +42,11 @@ def upgrade() -> None:
             sa.Column("is_deployment", sa.Boolean, nullable=False, server_default=sa.false())
         )
     op.create_index("ix_builds_environment_id", "builds", ["environment", "id"])
+    op.create_table(
+        "job_generations",
+        sa.Column("job", sa.String(255), primary_key=True),
+        sa.Column("generation", sa.BigInteger, nullable=False),
+    )
     conn = op.get_bind()
     conn.execute(
         sa.text(
@@ -91,6 +99,7 @@ def _fill_summaries(conn: sa.Connection) -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("job_generations")
     op.drop_index("ix_build_services_deployed", "build_services")
     op.drop_index("ix_build_services_published", "build_services")
     op.drop_index("ix_builds_environment_id", "builds")
