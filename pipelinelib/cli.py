@@ -169,14 +169,21 @@ def _notice(text: str) -> None:
 
 
 @contextmanager
-def open_store(server: str | None, token: str | None, db: str) -> Iterator[ManifestStore]:
-    """The HTTP store when a server is configured, else the local SQL store."""
+def open_store(
+    server: str | None, token: str | None, db: str, *, reading: bool = False
+) -> Iterator[ManifestStore]:
+    """The HTTP store when a server is configured, else the local SQL store. ``reading``:
+    a current local SQLite file is read without SQLAlchemy (store/sqlite_reader.py)."""
     store: ManifestStore
     try:
         if server:
             from pipelinelib.client import HttpStore
 
             store = HttpStore(server, token=token)
+        elif reading:
+            from pipelinelib.store.sqlite_reader import open_for_reading
+
+            store = open_for_reading(db)
         else:
             from pipelinelib.store.sql import SqlStore
 
@@ -1072,7 +1079,7 @@ def status_cmd(
     """
     from pipelinelib import pipeline
 
-    with open_store(server, token, db) as store:
+    with open_store(server, token, db, reading=True) as store:
         current = pipeline.status(store, environment)
     if as_json:
         _emit_json({"environments": {env: m.to_dict() for env, m in current.items()}})
@@ -1103,7 +1110,7 @@ def diff_cmd(
     """
     from pipelinelib import pipeline
 
-    with open_store(server, token, db) as store:
+    with open_store(server, token, db, reading=True) as store:
         result = pipeline.diff(store, from_environment, to_environment)
     if as_json:
         _emit_json(result.to_dict())

@@ -440,7 +440,15 @@ def document() -> dict[str, Any]:
                             "description": "the next_before of the previous page",
                             "schema": {"type": "integer", "minimum": 1, "maximum": 2147483647},
                         },
-                        {**_LIMIT, "schema": {**_LIMIT["schema"], "default": 50}},
+                        {
+                            **_LIMIT,
+                            "schema": {
+                                "type": "integer",
+                                "minimum": 1,
+                                "maximum": 1000,
+                                "default": 50,
+                            },
+                        },
                     ],
                     "responses": {
                         "200": _json(

@@ -23,7 +23,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import attrs
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql as pg_dialect
@@ -60,6 +59,7 @@ from pipelinelib.model import (
     validate_service_name,
 )
 from pipelinelib.store import sql_ledger
+from pipelinelib.store.revision import SCHEMA_HEAD
 
 log = logging.getLogger(__name__)
 
@@ -67,10 +67,6 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 BUSY_TIMEOUT_MS = 30_000
 MAX_LIMIT = 1000
 _MIGRATION_LOCK_KEY = 0x706C6C6962  # "pllib": the PostgreSQL advisory lock of migrations
-# The newest Alembic revision in migrations/versions: an up-to-date store is recognised by one
-# plain query without importing Alembic (tests/integration/store/test_sql.py checks it against
-# the scripts, so a new migration without this line fails the suite).
-SCHEMA_HEAD = "0004_ledger_indexes"
 
 metadata = sa.MetaData()
 builds = sa.Table(
@@ -541,7 +537,7 @@ class SqlStore:
         instead of a GROUP BY over every deployment.
         """
         with _translate("read the environments"), self._read() as conn:
-            ids = [i for (i,) in conn.execute(sql_ledger.NEWEST_PER_ENVIRONMENT) if i is not None]
+            ids = [i for (i,) in conn.execute(sa.text(sql_ledger.NEWEST_PER_ENVIRONMENT)) if i]
             query = (
                 sa.select(
                     builds.c.environment,
@@ -612,7 +608,11 @@ class SqlStore:
         """:meth:`service_builds_between` of many services in one query (``pipelinelib diff``)."""
         _check_limit(limit)
         with _translate("read the services' builds"), self._read() as conn:
-            return sql_ledger.builds_between_many(conn, self.dialect, ranges, limit)
+            if not ranges:
+                return {}
+            statement = sa.text(sql_ledger.between_statement(self.dialect))
+            rows = conn.execute(statement, sql_ledger.between_params(ranges, limit))
+            return sql_ledger.between_result(ranges, rows)
 
     def deployments(
         self,
@@ -685,8 +685,8 @@ class SqlStore:
         """The database's plan of a statement (tests prove the ledger queries use indexes)."""
         prefix = "EXPLAIN QUERY PLAN " if self.dialect == "sqlite" else "EXPLAIN "
         with self._read() as conn:
-            if isinstance(statement, sa.TextClause):
-                rows = conn.execute(sa.text(prefix + statement.text), dict(params or {})).all()
+            if isinstance(statement, str):
+                rows = conn.execute(sa.text(prefix + statement), dict(params or {})).all()
             else:
                 compiled = statement.compile(
                     dialect=self.engine.dialect, compile_kwargs={"literal_binds": True}
@@ -732,28 +732,12 @@ _CHOICES = (
 )
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; every time we store is UTC."""
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
-
-
 def _check_result(result: str) -> str:
     if result not in RESULTS:
         raise InvalidInputError(f"result must be one of {', '.join(RESULTS)}, not {result!r}")
     return result
 
 
-def _name(stored: str) -> str:
-    """Display names set after publish are stored as JSON strings: NUL-safe everywhere."""
-    value = json.loads(stored)
-    return value if isinstance(value, str) else str(value)
-
-
-def _manifest(text: str, stored_name: str | None) -> Manifest:
-    manifest = Manifest.from_dict(json.loads(text))
-    display_name = _name(stored_name) if stored_name is not None else None
-    if display_name is not None and display_name != manifest.display_name:
-        manifest = attrs.evolve(manifest, display_name=display_name)
-    return manifest
+_utc = sql_ledger.utc
+_name = sql_ledger.stored_name
+_manifest = sql_ledger.manifest_of

@@ -7,23 +7,23 @@
 * :func:`deployments`: a page of deployments newest first from ``builds.summary`` (the manifest
   without its services), keyed by the ``(environment, id)`` index; the cursor is the id.
 
-Used by :class:`pipelinelib.store.sql.SqlStore` (migration ``0004_ledger_indexes``).
+Used by :class:`pipelinelib.store.sql.SqlStore` (migration ``0004_ledger_indexes``) and by
+:mod:`pipelinelib.store.sqlite_reader`, so this module imports no SQLAlchemy: the statements are
+plain SQL text with ``:named`` parameters, which both SQLAlchemy and :mod:`sqlite3` accept.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from datetime import datetime
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
 from typing import Any
-
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection
 
 from pipelinelib.errors import InvalidInputError
 from pipelinelib.ledger import DeploymentPage, DeploymentRecord
 from pipelinelib.model import (
     DeploymentInfo,
+    Manifest,
     ServiceBuild,
     SourceRef,
     validate_build_number,
@@ -31,8 +31,7 @@ from pipelinelib.model import (
     validate_service_name,
 )
 
-_BETWEEN_SQLITE = sa.text(
-    """
+_BETWEEN_SQLITE = """
     SELECT service, service_build, manifest FROM (
       SELECT bs.service AS service, bs.service_build AS service_build, b.manifest AS manifest,
              b.id AS build_id,
@@ -49,9 +48,7 @@ _BETWEEN_SQLITE = sa.text(
     WHERE nth <= :limit
     ORDER BY service, service_build DESC, build_id
     """
-)
-_BETWEEN_POSTGRESQL = sa.text(
-    """
+_BETWEEN_POSTGRESQL = """
     SELECT service, service_build, manifest FROM (
       SELECT bs.service AS service, bs.service_build AS service_build, b.manifest AS manifest,
              b.id AS build_id,
@@ -68,14 +65,12 @@ _BETWEEN_POSTGRESQL = sa.text(
     WHERE nth <= :limit
     ORDER BY service, service_build DESC, build_id
     """
-)
 
 
 # A loose index scan: each step seeks the next environment name in ix_builds_environment_id,
 # then the newest successful id of each in ix_builds_environment_result_id. Cost: a few seeks per
 # environment, whatever the number of deployments (a GROUP BY reads every one of them).
-NEWEST_PER_ENVIRONMENT = sa.text(
-    """
+NEWEST_PER_ENVIRONMENT = """
     WITH RECURSIVE envs(name) AS (
       SELECT MIN(environment) FROM builds WHERE environment IS NOT NULL
       UNION ALL
@@ -86,10 +81,9 @@ NEWEST_PER_ENVIRONMENT = sa.text(
             WHERE b.environment = envs.name AND b.result = 'SUCCESS') AS id
     FROM envs WHERE envs.name IS NOT NULL
     """
-)
 
 
-def between_statement(dialect: str) -> sa.TextClause:
+def between_statement(dialect: str) -> str:
     return _BETWEEN_SQLITE if dialect == "sqlite" else _BETWEEN_POSTGRESQL
 
 
@@ -105,14 +99,12 @@ def between_params(ranges: Mapping[str, tuple[int, int]], limit: int) -> dict[st
     return {"ranges": json.dumps(rows), "no": False, "limit": limit}
 
 
-def builds_between_many(
-    conn: Connection, dialect: str, ranges: Mapping[str, tuple[int, int]], limit: int
+def between_result(
+    ranges: Mapping[str, tuple[int, int]], rows: Iterable[Any]
 ) -> dict[str, list[ServiceBuild]]:
+    """Decode the rows (service, service_build, manifest) of :func:`between_statement`."""
     found: dict[str, dict[int, ServiceBuild]] = {name: {} for name in ranges}
-    if not ranges:
-        return {}
-    params = between_params(ranges, limit)
-    for service, build, text in conn.execute(between_statement(dialect), params):
+    for service, build, text in rows:
         builds = found[service]
         if build not in builds:  # the earliest publish of a build is the build job's own
             builds[build] = ServiceBuild.from_dict(service, json.loads(text)["services"][service])
@@ -171,3 +163,37 @@ def page(records: list[DeploymentRecord], limit: int) -> DeploymentPage:
     if len(records) > limit:
         return DeploymentPage(tuple(records[:limit]), records[limit - 1].id)
     return DeploymentPage(tuple(records), None)
+
+
+# Environments: the rows of these ids, as SqlStore.environment_entries and the reader read them.
+ENVIRONMENT_ROWS = """
+    SELECT b.environment, b.manifest, b.created_at, d.name
+    FROM builds AS b LEFT OUTER JOIN display_names AS d ON d.build_id = b.id
+    WHERE b.id IN ({ids}) ORDER BY b.environment
+"""
+
+
+def utc(value: datetime | str | None) -> datetime | None:
+    """SQLite hands back naive datetimes (or text, through sqlite3); every time stored is UTC."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+def stored_name(stored: str) -> str:
+    """Display names set after publish are stored as JSON strings: NUL-safe everywhere."""
+    value = json.loads(stored)
+    return value if isinstance(value, str) else str(value)
+
+
+def manifest_of(text: str, name: str | None) -> Manifest:
+    """A stored manifest with the display name set after publish, if any."""
+    import attrs
+
+    manifest = Manifest.from_dict(json.loads(text))
+    display_name = stored_name(name) if name is not None else None
+    if display_name is not None and display_name != manifest.display_name:
+        manifest = attrs.evolve(manifest, display_name=display_name)
+    return manifest
