@@ -517,8 +517,12 @@ class SqlStore:
             .order_by(builds.c.environment.is_not(None), builds.c.id)
             .limit(1)
         )
+        # The build job's own rows first: an index seek that skips the deployments copying it.
+        own = query.where(build_services.c.is_deployment == sa.false())
         with _translate("find the service build"), self._read() as conn:
-            text = conn.execute(query).scalar_one_or_none()
+            text = conn.execute(own).scalar_one_or_none()
+            if text is None:
+                text = conn.execute(query).scalar_one_or_none()
         if text is None:
             raise NotFoundError(
                 f"no successful build {build} of service {service} in the store",
