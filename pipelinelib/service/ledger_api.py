@@ -14,7 +14,7 @@ from flask import Blueprint, Response, request
 
 from pipelinelib.errors import InvalidInputError
 from pipelinelib.model import validate_build_number, validate_environment_name
-from pipelinelib.service.api import _authorize, _json, _store
+from pipelinelib.service.api import MAX_LIMIT, _authorize, _json, _store
 
 blueprint = Blueprint("ledger_api", __name__)
 
@@ -23,8 +23,6 @@ DEFAULT_PAGE = 50
 
 
 def page_limit(default: int = DEFAULT_PAGE) -> int:
-    from pipelinelib.store.sql import MAX_LIMIT
-
     raw = request.args.get("limit", str(default))
     if not raw.isascii() or not raw.isdigit() or len(raw) > 5 or not 1 <= int(raw) <= MAX_LIMIT:
         raise InvalidInputError(f"limit must be an integer between 1 and {MAX_LIMIT}")
