@@ -82,8 +82,8 @@ def _text(body: str, status: int = 200) -> Response:
     return Response(body, status=status, content_type="text/plain; charset=utf-8")
 
 
-def _limit() -> int:
-    raw = request.args.get("limit", "100")
+def _limit(default: str = "100") -> int:
+    raw = request.args.get("limit", default)
     if not raw.isascii() or not raw.isdigit() or len(raw) > 5 or not 1 <= int(raw) <= MAX_LIMIT:
         raise InvalidInputError(f"limit must be an integer between 1 and {MAX_LIMIT}")
     return int(raw)
@@ -301,4 +301,9 @@ def environments() -> Response:
 def history(env: str) -> Response:
     _authorize("read")
     validate_environment_name(env)
-    return _json({"deployments": [m.to_dict() for m in _store().history(env, limit=_limit())]})
+    from pipelinelib.service.ledger_api import cursor
+
+    store = _store()  # a page of ids, then each manifest: the cost is the page's, not history's
+    page = store.deployments(environment=env, before=cursor(), limit=_limit(default="100"))
+    found = [store.get_build(r.job, r.number).to_dict() for r in page.entries]
+    return _json({"deployments": found, "next_before": page.next_before})

@@ -507,6 +507,12 @@ def document() -> dict[str, Any]:
                             "schema": {"type": "string", "pattern": _NAME},
                         },
                         _LIMIT,
+                        {
+                            "name": "before",
+                            "in": "query",
+                            "description": "the next_before of the previous page",
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 2147483647},
+                        },
                     ],
                     "responses": {
                         "200": _json(
@@ -514,7 +520,8 @@ def document() -> dict[str, Any]:
                             {
                                 "type": "object",
                                 "properties": {
-                                    "deployments": {"type": "array", "items": _MANIFEST_REF}
+                                    "deployments": {"type": "array", "items": _MANIFEST_REF},
+                                    "next_before": {"type": "integer", "nullable": True},
                                 },
                             },
                         ),
