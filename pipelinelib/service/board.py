@@ -128,7 +128,8 @@ def environment(env: str) -> Response:
 
     store = api._store()
     page = store.deployments(environment=env, before=cursor(), limit=page_limit())
-    nav = order_environments(_current(store))
+    names = getattr(store, "environment_names", None)  # SqlStore: no manifest parsed for nav
+    nav = order_environments(names() if names is not None else _current(store))
     return _html(render_history(env, page, _urls(), nav))
 
 

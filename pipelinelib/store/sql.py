@@ -561,6 +561,11 @@ class SqlStore:
             for row in rows
         }
 
+    def environment_names(self) -> list[str]:
+        """Every environment ever deployed to (a few index seeks; no manifest read)."""
+        with _translate("read the environments"), self._read() as conn:
+            return [str(n) for (n,) in conn.execute(sa.text(sql_ledger.ENVIRONMENT_NAMES))]
+
     def history(self, environment: str, *, limit: int = 100) -> list[Manifest]:
         return [e.deployment for e in self.history_entries(environment, limit=limit)]
 

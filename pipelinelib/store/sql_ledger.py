@@ -83,6 +83,18 @@ NEWEST_PER_ENVIRONMENT = """
     """
 
 
+# The same walk, names only (the board's navigation): no manifest is read.
+ENVIRONMENT_NAMES = """
+    WITH RECURSIVE envs(name) AS (
+      SELECT MIN(environment) FROM builds WHERE environment IS NOT NULL
+      UNION ALL
+      SELECT (SELECT MIN(b.environment) FROM builds AS b WHERE b.environment > envs.name)
+      FROM envs WHERE envs.name IS NOT NULL
+    )
+    SELECT name FROM envs WHERE name IS NOT NULL
+"""
+
+
 def between_statement(dialect: str) -> str:
     return _BETWEEN_SQLITE if dialect == "sqlite" else _BETWEEN_POSTGRESQL
 

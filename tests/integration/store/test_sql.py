@@ -320,3 +320,17 @@ def test_ledger_queries_are_index_walks_not_sorts_of_history(store_url: str) -> 
         # PostgreSQL picks plans by size; on this small table it may scan. What must hold is
         # that the index exists and an ordered page needs no Sort of the environment's rows.
         assert "Sort" not in page or "Index" in page, page
+
+
+def test_environment_names_are_every_environment_deployed_to(tmp_path: Path) -> None:
+    store = SqlStore.from_url(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    try:
+        assert store.environment_names() == []
+        entry = service_build("service1", 1)
+        store.publish(published_build(entry))
+        for n, env in enumerate(("test", "live", "test", "beta"), start=1):
+            store.publish(deploy_manifest(f"deploy-{env}", n, env, [entry]))
+        store.publish(deploy_manifest("deploy-qa", 1, "qa", [entry], result="FAILURE"))
+        assert store.environment_names() == ["beta", "live", "qa", "test"]
+    finally:
+        store.close()
