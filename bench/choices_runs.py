@@ -2,8 +2,9 @@
 against the same server's trivial endpoint (``/healthz``) measured in the same round.
 
 Store: bench.service's 100,000 builds (hot job with 10,000, 30% failed), SQLite. Servers: the
-gunicorn gthread 2x8 command and granian's WSGI interface with 2 workers x 8 blocking threads
-(skipped, saying so, when granian is not installed). Every round runs wrk (1 thread, 32
+gunicorn gthread 2x8 command, the image's gunicorn command (docker/gunicorn.conf.py, when
+present) and granian's WSGI interface with 2 workers x 8 blocking threads (skipped, saying so,
+when granian is not installed). Every round runs wrk (1 thread, 32
 connections, 5 s) on ``/healthz`` then on the choices URL of each server in turn, so the load of
 the shared machine hits all alike. Then p50/p99 at concurrency 1 (one keep-alive connection,
 1,000 requests). The choices body is served from the per-job generation cache
@@ -42,6 +43,17 @@ def granian_argv(port: int) -> list[str]:
     ]  # fmt: skip
 
 
+GUNICORN_CONF = Path(__file__).resolve().parent.parent / "docker" / "gunicorn.conf.py"
+
+
+def gunicorn_conf_argv(port: int) -> list[str]:
+    """The image's command (docker/gunicorn.conf.py: gevent workers), when the file exists."""
+    return [
+        sys.executable, "-m", "gunicorn", "-c", str(GUNICORN_CONF),
+        "--bind", f"127.0.0.1:{port}", "pipelinelib.service:create_app()",
+    ]  # fmt: skip
+
+
 def _wrk(port: int, path: str) -> float:
     out = subprocess.run(
         ["wrk", "-t1", "-c32", f"-d{DURATION}", f"http://127.0.0.1:{port}{path}"],
@@ -58,6 +70,8 @@ def main() -> None:
         print("wrk is not installed: run `bash scripts/install-tools.sh bench` (make bench does)")
         return
     servers: dict[str, Callable[[int], list[str]]] = {"gunicorn gthread 2x8": production_argv}
+    if GUNICORN_CONF.is_file() and importlib.util.find_spec("gevent") is not None:
+        servers["gunicorn -c docker/gunicorn.conf.py"] = gunicorn_conf_argv
     if importlib.util.find_spec("granian") is not None:
         servers["granian wsgi 2x8"] = granian_argv
     else:
