@@ -135,11 +135,8 @@ def _json_body() -> Any:
 
 @blueprint.get("/healthz")
 def healthz() -> Response:
-    store = _store()
-    ping = getattr(store, "ping", None)
     try:
-        if ping is not None:
-            ping()
+        _store().ping()
     except PipelinelibError as exc:
         return _json({"status": "unavailable", "error": exc.message}, 503)
     return _json({"status": "ok"})
@@ -246,12 +243,11 @@ def _choices_body(store: ManifestStore, job: str, limit: int) -> tuple[str, str]
     """Body and ETag; a SqlStore's job generation keys the per-process cache (choices_cache)."""
     from pipelinelib.service.choices_cache import render
 
-    fast = getattr(store, "choice_lines", None)  # SqlStore: no model objects on the hot path
     generation = getattr(store, "job_generation", None)
-    if fast is None or generation is None:
-        return render([str(c) for c in store.choices(job, limit=limit)])
+    if generation is None:
+        return render(store.choice_lines(job, limit=limit))
     cache = _ext()["choices_cache"]
-    return cache.get(job, limit, generation(job), lambda: fast(job, limit=limit))  # type: ignore[no-any-return]
+    return cache.get(job, limit, generation(job), lambda: store.choice_lines(job, limit=limit))  # type: ignore[no-any-return]
 
 
 @blueprint.get("/api/v1/jobs/<job:job>/choices")

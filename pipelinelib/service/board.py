@@ -14,17 +14,17 @@ import attrs
 import jinja2
 from flask import Blueprint, Response, request, url_for
 
-from pipelinelib.errors import InvalidInputError, NotFoundError
+from pipelinelib.errors import InvalidInputError
 from pipelinelib.ledger import (
     Board,
     DeploymentEntry,
     DeploymentPage,
     EnvironmentDiff,
     build_board,
-    diff_environments,
     order_environments,
 )
 from pipelinelib.model import validate_environment_name
+from pipelinelib.pipeline import query
 from pipelinelib.service import api
 from pipelinelib.store import ManifestStore
 
@@ -102,16 +102,19 @@ def _html(body: str) -> Response:
 def _urls() -> Urls:
     return Urls(
         board=lambda: url_for("board.index"),
-        history=lambda env, **query: url_for("board.environment", env=env, **query),
+        history=lambda env, **params: url_for("board.environment", env=env, **params),
         diff=lambda: url_for("board.diff"),
     )
 
 
 def _current(store: ManifestStore) -> dict[str, DeploymentEntry]:
-    entries = getattr(store, "environment_entries", None)
-    if entries is not None:
-        return dict(entries())
-    return {env: DeploymentEntry(m) for env, m in store.environments().items()}
+    return dict(store.environment_entries())
+
+
+def _nav(store: ManifestStore) -> list[str]:
+    """The environments for the navigation; a SqlStore names them without parsing manifests."""
+    names = getattr(store, "environment_names", None)
+    return order_environments(names() if names is not None else store.environments())
 
 
 @blueprint.get("/")
@@ -128,9 +131,7 @@ def environment(env: str) -> Response:
 
     store = api._store()
     page = store.deployments(environment=env, before=cursor(), limit=page_limit())
-    names = getattr(store, "environment_names", None)  # SqlStore: no manifest parsed for nav
-    nav = order_environments(names() if names is not None else _current(store))
-    return _html(render_history(env, page, _urls(), nav))
+    return _html(render_history(env, page, _urls(), _nav(store)))
 
 
 @blueprint.get("/diff")
@@ -143,16 +144,5 @@ def diff() -> Response:
             raise InvalidInputError(f"the query needs ?from=ENV&to=ENV (missing {key!r})")
         names[key] = validate_environment_name(value)
     store = api._store()
-    current = _current(store)
-    unknown = [n for n in names.values() if n not in current]
-    if len(unknown) == 2 or (unknown and unknown[0] == names["from"]):
-        raise NotFoundError(f"nothing is deployed to {unknown[0]}")
-    a, b = current[names["from"]], current.get(names["to"])
-    result = diff_environments(
-        names["from"],
-        a.deployment,
-        names["to"],
-        b.deployment if b else None,
-        store.service_builds_between_many,
-    )
-    return _html(render_diff(result, _urls(), order_environments(current)))
+    result = query.diff(store, names["from"], names["to"])
+    return _html(render_diff(result, _urls(), _nav(store)))
