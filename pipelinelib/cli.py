@@ -156,11 +156,14 @@ def _notice(text: str) -> None:
 
 
 @contextmanager
-def open_store(server: str | None, token: str | None, db: str) -> Iterator[ManifestStore]:
-    """The HTTP store when a server is configured, else the local SQL store; closed after."""
+def open_store(
+    server: str | None, token: str | None, db: str, *, reading: bool = False
+) -> Iterator[ManifestStore]:
+    """The HTTP store when a server is configured, else the local SQL store; closed after.
+    ``reading``: a current local SQLite file is read without SQLAlchemy (store/sqlite_reader.py)."""
     from pipelinelib import store as stores
 
-    store = stores.open_store(server=server, token=token, db=db)
+    store = stores.open_store(server=server, token=token, db=db, reading=reading)
     try:
         yield store
     finally:
@@ -1035,7 +1038,7 @@ def status_cmd(
     """
     from pipelinelib import pipeline
 
-    with open_store(server, token, db) as store:
+    with open_store(server, token, db, reading=True) as store:
         current = pipeline.status(store, environment)
     if as_json:
         _emit_json({"environments": {env: m.to_dict() for env, m in current.items()}})
@@ -1066,7 +1069,7 @@ def diff_cmd(
     """
     from pipelinelib import pipeline
 
-    with open_store(server, token, db) as store:
+    with open_store(server, token, db, reading=True) as store:
         result = pipeline.diff(store, from_environment, to_environment)
     if as_json:
         _emit_json(result.to_dict())

@@ -67,7 +67,7 @@ def diff(store: ManifestStore, from_environment: str, to_environment: str) -> En
         current[from_environment],
         to_environment,
         target,
-        store.service_builds_between,
+        store.service_builds_between_many,
     )
 
 

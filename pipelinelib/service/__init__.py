@@ -17,6 +17,7 @@ from werkzeug.exceptions import HTTPException
 
 from pipelinelib.errors import PipelinelibError
 from pipelinelib.service.auth import Authorizer, read_tokens_file
+from pipelinelib.service.choices_cache import ChoicesCache
 from pipelinelib.store import ManifestStore
 
 DEFAULT_MAX_BODY = 1024 * 1024
@@ -43,7 +44,7 @@ def create_app(
 ) -> Flask:
     """Build the app. ``store`` is a store or a database URL; None reads the environment."""
     from pipelinelib import config
-    from pipelinelib.service import api, board, metrics
+    from pipelinelib.service import api, board, ledger_api, metrics
 
     settings = config.Settings.from_env()
     if store is None:
@@ -72,9 +73,11 @@ def create_app(
         ),
         "max_body": max_body,
         "metrics": metrics.Metrics(),
+        "choices_cache": ChoicesCache(),
     }
     app.register_blueprint(api.blueprint)
     app.register_blueprint(board.blueprint)
+    app.register_blueprint(ledger_api.blueprint)
     api.register_converters(app)
 
     @app.before_request

@@ -18,6 +18,7 @@ from pipelinelib.errors import InvalidInputError
 from pipelinelib.ledger import (
     Board,
     DeploymentEntry,
+    DeploymentPage,
     EnvironmentDiff,
     build_board,
     order_environments,
@@ -31,7 +32,7 @@ from pipelinelib.store import ManifestStore
 @attrs.frozen
 class Urls:
     board: Callable[[], str]
-    history: Callable[[str], str]
+    history: Callable[..., str]
     diff: Callable[[], str]
 
 
@@ -64,11 +65,16 @@ def render_board(board: Board, urls: Urls) -> str:
     return _render("board.html", urls, [c.name for c in board.environments], board=board)
 
 
-def render_history(
-    environment: str, deployments: Sequence[DeploymentEntry], urls: Urls, nav: Sequence[str]
-) -> str:
+def render_history(environment: str, page: DeploymentPage, urls: Urls, nav: Sequence[str]) -> str:
+    """One page of an environment's deployments (what the page shows, never the whole
+    history), with a link to the next, older page."""
     return _render(
-        "history.html", urls, nav, environment=environment, deployments=list(deployments)
+        "history.html",
+        urls,
+        nav,
+        environment=environment,
+        deployments=list(page.entries),
+        next_before=page.next_before,
     )
 
 
@@ -96,13 +102,19 @@ def _html(body: str) -> Response:
 def _urls() -> Urls:
     return Urls(
         board=lambda: url_for("board.index"),
-        history=lambda env: url_for("board.environment", env=env),
+        history=lambda env, **params: url_for("board.environment", env=env, **params),
         diff=lambda: url_for("board.diff"),
     )
 
 
 def _current(store: ManifestStore) -> dict[str, DeploymentEntry]:
     return dict(store.environment_entries())
+
+
+def _nav(store: ManifestStore) -> list[str]:
+    """The environments for the navigation; a SqlStore names them without parsing manifests."""
+    names = getattr(store, "environment_names", None)
+    return order_environments(names() if names is not None else store.environments())
 
 
 @blueprint.get("/")
@@ -115,10 +127,11 @@ def index() -> Response:
 def environment(env: str) -> Response:
     api._authorize("read")
     validate_environment_name(env)
+    from pipelinelib.service.ledger_api import cursor, page_limit
+
     store = api._store()
-    deployments = list(store.history_entries(env, limit=100))
-    nav = order_environments(_current(store))
-    return _html(render_history(env, deployments, _urls(), nav))
+    page = store.deployments(environment=env, before=cursor(), limit=page_limit())
+    return _html(render_history(env, page, _urls(), _nav(store)))
 
 
 @blueprint.get("/diff")
@@ -132,4 +145,4 @@ def diff() -> Response:
         names[key] = validate_environment_name(value)
     store = api._store()
     result = query.diff(store, names["from"], names["to"])
-    return _html(render_diff(result, _urls(), order_environments(store.environments())))
+    return _html(render_diff(result, _urls(), _nav(store)))
