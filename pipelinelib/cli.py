@@ -1129,3 +1129,77 @@ def main(argv: list[str] | None = None) -> None:
         )
         sys.exit(1)
     sys.exit(rv if isinstance(rv, int) else 0)
+
+
+@cli.command("history")
+@click.option("--environment", help="Only this environment.")
+@click.option("--service", help="Only deployments that ran this service.")
+@click.option("--since", help="Only deployments recorded at or after DATE (ISO 8601; UTC).")
+@click.option("--before", type=int, help="Continue after a previous page (its next_before).")
+@click.option("--limit", type=click.IntRange(1, 1000), default=50, show_default=True)
+@store_options
+@json_option
+def history_cmd(
+    environment: str | None,
+    service: str | None,
+    since: str | None,
+    before: int | None,
+    limit: int,
+    server: str | None,
+    token: str | None,
+    db: str,
+    as_json: bool,
+) -> None:
+    """Deployments, newest first: result (SUCCESS, FAILURE, ROLLED_BACK), who, approvals,
+    overrides and reasons.
+
+    \b
+    Example:
+      pipelinelib history --environment live --since 2026-11-01
+      pipelinelib history --service service1 --json
+    """
+    from pipelinelib.insight import history_lines, parse_since
+    from pipelinelib.pipeline import query
+
+    after = parse_since(since)
+    with open_store(server, token, db) as store:
+        page = query.history(
+            store, environment=environment, service=service, since=after, before=before, limit=limit
+        )
+    if as_json:
+        _emit_json(page.to_dict())
+        return
+    _print("\n".join(history_lines(page)))
+
+
+@cli.command("metrics")
+@click.option("--environment", help="Only this environment.")
+@click.option("--window", default="30d", show_default=True, help="How far back: 7d, 30d, 12h.")
+@store_options
+@json_option
+def metrics_cmd(
+    environment: str | None,
+    window: str,
+    server: str | None,
+    token: str | None,
+    db: str,
+    as_json: bool,
+) -> None:
+    """DORA metrics from the ledger: deployment frequency, lead time for changes, change failure
+    rate and time to restore, per environment and per service (docs/insight.md).
+
+    \b
+    Example:
+      pipelinelib metrics --window 30d
+      pipelinelib metrics --environment live --window 90d --json
+    """
+    from pipelinelib.insight import metrics_lines, parse_window
+    from pipelinelib.pipeline import query
+
+    span = parse_window(window)
+    with open_store(server, token, db) as store:
+        report = query.metrics(store, environment=environment, window=span)
+    if as_json:
+        _emit_json(report.to_dict())
+        return
+    _print("\n".join(metrics_lines(report)))

@@ -347,7 +347,8 @@ class Drift:
             assert self.build is not None and self.upstream_build is not None
             count = abs(self.upstream_build - self.build)
         noun = "build" if count == 1 else "builds"
-        return f"{env} is {count} {noun} {self.direction} {up}"
+        where = "behind" if self.direction == "behind" else "ahead of"
+        return f"{env} is {count} {noun} {where} {up}"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -525,3 +526,40 @@ def metrics_lines(report: MetricsReport) -> list[str]:
         lines.append("per service")
         lines.extend(row(m) for m in report.services.values())
     return lines
+
+
+def parse_since(raw: str | None) -> datetime | None:
+    """``--since`` / ``?since=``: an ISO 8601 date or date-time; without a zone it is UTC.
+    InvalidInputError otherwise."""
+    from pipelinelib.errors import InvalidInputError
+
+    if raw is None:
+        return None
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        raise InvalidInputError(
+            f"since must be an ISO 8601 date or date-time, not {raw[:40]!r}"
+        ) from None
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+MAX_WINDOW = timedelta(days=3660)
+
+
+def parse_window(raw: str) -> timedelta:
+    """``--window`` / ``?window=``: ``30d``, ``12h``, ``1h30m`` or seconds (at most 10 years).
+    InvalidInputError otherwise."""
+    from pipelinelib.errors import InvalidInputError
+    from pipelinelib.formats.duration import parse_duration
+
+    text = raw.strip().lower()
+    if text.endswith("d") and text[:-1].isascii() and text[:-1].isdigit() and len(text) < 8:
+        seconds = int(text[:-1]) * 86_400.0
+    elif text.endswith("w") and text[:-1].isascii() and text[:-1].isdigit() and len(text) < 8:
+        seconds = int(text[:-1]) * 7 * 86_400.0
+    else:
+        seconds = parse_duration(text)
+    if not 0 < seconds <= MAX_WINDOW.total_seconds():
+        raise InvalidInputError(f"window {raw[:40]!r} must be more than 0 and at most 3660d")
+    return timedelta(seconds=seconds)

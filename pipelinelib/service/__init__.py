@@ -44,7 +44,7 @@ def create_app(
 ) -> Flask:
     """Build the app. ``store`` is a store or a database URL; None reads the environment."""
     from pipelinelib import config
-    from pipelinelib.service import api, board, ledger_api, metrics
+    from pipelinelib.service import api, board, insight, ledger_api, metrics
 
     settings = config.Settings.from_env()
     if store is None:
@@ -78,6 +78,7 @@ def create_app(
     app.register_blueprint(api.blueprint)
     app.register_blueprint(board.blueprint)
     app.register_blueprint(ledger_api.blueprint)
+    app.register_blueprint(insight.blueprint)
     api.register_converters(app)
 
     @app.before_request

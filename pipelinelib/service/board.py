@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from functools import cache
+from typing import Any
 
 import attrs
 import jinja2
@@ -55,14 +56,33 @@ def _render(template: str, urls: Urls, nav: Sequence[str], **context: object) ->
             url_for_board=urls.board,
             url_for_history=urls.history,
             url_for_diff=urls.diff,
+            url_for_page=_page_url,
             nav_environments=list(nav),
             **context,
         )
     )
 
 
-def render_board(board: Board, urls: Urls) -> str:
-    return _render("board.html", urls, [c.name for c in board.environments], board=board)
+def _page_url(endpoint: str, **params: Any) -> str:
+    """Links to service/insight.py's pages; outside a request (renderer tests) a plain path."""
+    from flask import has_request_context
+
+    if has_request_context():
+        return url_for(endpoint, **params)
+    return "/" + endpoint.split(".")[-1]
+
+
+def render_board(board: Board, urls: Urls, **insight: object) -> str:
+    """``insight``: the grid's additions (service/insight.py ``board_context``): ``status``,
+    ``drift``, ``links``, ``refresh``; without them the plain grid."""
+    extra = {"status": {}, "drift": {}, "links": None, "refresh": 0, **insight}
+    return _render("board.html", urls, [c.name for c in board.environments], board=board, **extra)
+
+
+def render_page(template: str, nav: Sequence[str], **context: object) -> str:
+    """A page of service/insight.py with the board's navigation."""
+    context.setdefault("refresh", 0)
+    return _render(template, _urls(), nav, **context)
 
 
 def render_history(environment: str, page: DeploymentPage, urls: Urls, nav: Sequence[str]) -> str:
@@ -119,8 +139,12 @@ def _nav(store: ManifestStore) -> list[str]:
 
 @blueprint.get("/")
 def index() -> Response:
+    from pipelinelib.service.insight import board_context
+
     api._authorize("read")
-    return _html(render_board(build_board(_current(api._store())), _urls()))
+    store = api._store()
+    current = _current(store)
+    return _html(render_board(build_board(current), _urls(), **board_context(store, current)))
 
 
 @blueprint.get("/environments/<env>")
