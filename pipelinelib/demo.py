@@ -97,6 +97,7 @@ class _Demo:
         upstream: list[str],
         selector: str = "lastSuccessful",
         confirm_live: bool = False,
+        rollout: dict[str, str] | None = None,
     ) -> Manifest:
         job = f"deploy-{environment}"
         number = self.deploy_numbers.get(job, 0) + 1
@@ -123,6 +124,7 @@ class _Demo:
             import_dir=ws / "import",
             output_dir=ws / "output",
             deployed_by="demo",
+            rollout=rollout,
         ).deployment
         self.say(f"recorded {job} #{number} in {environment}: {recorded.subject!r}")
         return recorded
@@ -156,6 +158,34 @@ class _Demo:
         picked = str(choices[0])
         self.say(f"a person picks {picked!r}")
         return picked
+
+
+def seed_history(demo: _Demo) -> None:
+    """Enough history for the metrics page and the board's drift marks to show something real:
+    one failed deployment, one rolled back by the ECS circuit breaker, and their fixes."""
+    demo.service_build("service1", 92, "Cache search results")
+    demo.say("wait-rollout: service1 did not reach steady state within the timeout")
+    demo.deploy(
+        "test", upstream=["service1-build", "service2-build"], rollout={"service1": "TIMED_OUT"}
+    )
+    demo.service_build("service1", 93, "Cache search results, bounded")
+    demo.deploy("test", upstream=["service1-build", "service2-build"])
+    demo.say("wait-rollout: the ECS deployment circuit breaker rolled service1 back in beta")
+    demo.deploy(
+        "beta",
+        upstream=["deploy-test"],
+        selector=demo.pick("deploy-test"),
+        rollout={"service1": "ROLLED_BACK"},
+    )
+    demo.service_build("service1", 94, "Bound the search cache by memory")
+    demo.deploy("test", upstream=["service1-build", "service2-build"])
+    demo.deploy("beta", upstream=["deploy-test"], selector=demo.pick("deploy-test"))
+    from pipelinelib.insight import metrics_lines
+    from pipelinelib.pipeline import query
+
+    demo.command("pipelinelib metrics --window 30d")
+    for line in metrics_lines(query.metrics(demo.store)):
+        demo.say(line)
 
 
 def run(workdir: Path, echo: Echo, terraform_root: Path | None = None) -> Path:
@@ -199,12 +229,15 @@ def run(workdir: Path, echo: Echo, terraform_root: Path | None = None) -> Path:
         demo.service_build("service1", 91, "Fix logout redirect")
         demo.deploy("test", upstream=["service1-build", "service2-build"])
 
-        demo.step("6. What is where")
+        demo.step("6. Some history: a failed rollout, a circuit-breaker rollback, the fixes")
+        seed_history(demo)
+
+        demo.step("7. What is where")
         demo.command("pipelinelib status")
         for line in ledger.status_lines(pipeline.status(store)):
             demo.say(line)
 
-        demo.step("7. What promoting test to live would change")
+        demo.step("8. What promoting test to live would change")
         demo.command("pipelinelib diff test live")
         for line in ledger.diff_lines(pipeline.diff(store, "test", "live")):
             demo.say(line)

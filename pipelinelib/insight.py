@@ -79,9 +79,10 @@ class Event:
 def outcomes(events: Iterable[Event]) -> dict[int, str]:
     """``{event id: SUCCESS | FAILURE | ROLLED_BACK}`` for every event.
 
-    FAILURE: the build's result is not SUCCESS, or a service's rollout FAILED or TIMED_OUT.
-    ROLLED_BACK: the ECS circuit breaker rolled a service back, or the next deployment of the
-    same environment is a ``rollback`` (it replaced this one). Needs each environment's events
+    ROLLED_BACK: the ECS circuit breaker rolled a service back (record-deployment records the
+    build as FAILURE then, see pipeline/promote.py), or the next deployment of the
+    same environment is a ``rollback`` (it replaced this one). FAILURE: otherwise, the build's
+    result is not SUCCESS or a service's rollout FAILED or TIMED_OUT. Needs each environment's events
     in full order around a rollback: a rollback on a newer page than the deployment it replaced
     is not seen.
     """
@@ -93,10 +94,10 @@ def outcomes(events: Iterable[Event]) -> dict[int, str]:
         ordered = sorted(items, key=lambda e: (e.at, e.id))
         for event in ordered:
             states = set((event.rollout or {}).values())
-            if event.result != "SUCCESS" or states & _FAILED_STATES:
-                found[event.id] = "FAILURE"
-            elif states & _ROLLED_BACK_STATES:
+            if states & _ROLLED_BACK_STATES:  # recorded as FAILURE, but ECS put the old one back
                 found[event.id] = "ROLLED_BACK"
+            elif event.result != "SUCCESS" or states & _FAILED_STATES:
+                found[event.id] = "FAILURE"
             else:
                 found[event.id] = "SUCCESS"
         # A rollback replaces the newest deployment before it that was still running.
@@ -499,6 +500,8 @@ def human_duration(value: timedelta | None) -> str:
     if value is None:
         return "-"
     seconds = int(value.total_seconds())
+    if seconds < 60:
+        return f"{seconds}s"
     if seconds < 3600:
         return f"{seconds // 60}m"
     if seconds < 86_400:

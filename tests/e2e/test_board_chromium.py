@@ -115,8 +115,9 @@ def test_board_renders_the_demo_matrix_and_keeps_hostile_names_inert(
     rows = [c.get("data-service") for c in dom.cells if c.get("data-service")]
     assert rows == ["service1", "service2", "service3"]
     builds = [c.get("data-build") for c in dom.cells if c.get("data-build")]
-    # service1 row: test 91, then 90 in beta/staging/live; service2: 45 everywhere; service3: 7.
-    assert builds == ["91", "90", "90", "90", "45", "45", "45", "45", "7"]
+    # service1 row: 94 in test and beta (the demo's history), 90 in staging/live; service2: 45
+    # everywhere; service3: 7.
+    assert builds == ["94", "94", "90", "90", "45", "45", "45", "45", "7"]
     text = "".join(dom.text)
     assert XSS in text  # shown to people as the text it is
     assert "img" not in dom.tags  # and never became an element
@@ -149,7 +150,7 @@ def test_history_and_diff_pages_render_in_the_browser(
     dom = _Dom()
     dom.feed(history.stdout)
     numbers = [c.get("data-number") for c in dom.cells if c.get("data-number")]
-    assert numbers == ["2", "1"]
+    assert numbers == ["5", "4", "3", "2", "1"]
     diff = _headless(
         chromium, tmp_path / "p", "--dump-dom", service.url + "/diff?from=test&to=live"
     )

@@ -79,7 +79,7 @@ def test_a_rollback_marks_the_deployment_it_replaced_and_is_not_a_change() -> No
 
 def test_circuit_breaker_rollback_and_failed_rollout() -> None:
     events = [
-        ev(1, 1, rollout={"svc": "ROLLED_BACK"}),
+        ev(1, 1, result="FAILURE", rollout={"svc": "ROLLED_BACK"}),
         ev(2, 2, rollout={"svc": "TIMED_OUT"}),
         ev(3, 3, rollout={"svc": "COMPLETED"}),
     ]
