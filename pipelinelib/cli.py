@@ -23,6 +23,7 @@ from pipelinelib.config import (
     DEFAULT_DB,
     ENV_BUILD,
     ENV_DB,
+    ENV_ENVIRONMENTS,
     ENV_JENKINS_URL,
     ENV_JENKINS_USER,
     ENV_JOB,
@@ -36,6 +37,7 @@ from pipelinelib.config import (
 from pipelinelib.errors import InvalidInputError, PipelinelibError
 
 if TYPE_CHECKING:
+    from pipelinelib.environments import EnvironmentsConfig
     from pipelinelib.store import ManifestStore
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -98,7 +100,65 @@ def import_dir_option(f: F) -> F:
     )(f)
 
 
+def _remember_environments_file(ctx: click.Context, _param: click.Parameter, value: Any) -> None:
+    ctx.meta["pipelinelib.environments_file"] = value
+
+
+def environments_option(f: F) -> F:
+    return click.option(
+        "--environments-file",
+        envvar=ENV_ENVIRONMENTS,
+        show_envvar=True,
+        expose_value=False,
+        callback=_remember_environments_file,
+        help="pipelinelib.toml declaring the environments [default: the nearest one walking up "
+        "from the working directory; 'none': no promotion rules].",
+    )(f)
+
+
+def promotion_options(f: F) -> F:
+    """record-deployment's promotion control flags (docs/promotion.md)."""
+    f = click.option(
+        "--lock-holder",
+        help="The environment lock this deployment holds [default: JOB#BUILD when it holds one].",
+    )(f)
+    f = click.option(
+        "--override-freeze", is_flag=True, help="Deploy inside a freeze window (needs --reason)."
+    )(f)
+    f = click.option(
+        "--skip-order",
+        is_flag=True,
+        help="A hotfix: the source need not be the declared upstream (needs --reason).",
+    )(f)
+    f = click.option("--reason", help="Why: recorded with the deployment (rollbacks, overrides).")(
+        f
+    )
+    f = click.option(
+        "--kind",
+        type=click.Choice(["deploy", "rollback"]),
+        default="deploy",
+        show_default=True,
+        help="rollback: the source is an earlier deployment of the same environment.",
+    )(f)
+    return f
+
+
+def promotion_arguments(
+    kind: str, reason: str | None, skip_order: bool, override_freeze: bool, holder: str | None
+) -> dict[str, Any]:
+    if (skip_order or override_freeze) and not reason:
+        raise InvalidInputError("--skip-order and --override-freeze need --reason TEXT")
+    return {
+        "kind": kind,
+        "reason": reason,
+        "skip_order": reason if skip_order else None,
+        "override_freeze": reason if override_freeze else None,
+        "lock_holder": holder,
+    }
+
+
 def store_options(f: F) -> F:
+    f = environments_option(f)
     f = click.option(
         "--server",
         envvar=ENV_SERVER,
@@ -163,11 +223,23 @@ def open_store(
     ``reading``: a current local SQLite file is read without SQLAlchemy (store/sqlite_reader.py)."""
     from pipelinelib import store as stores
 
-    store = stores.open_store(server=server, token=token, db=db, reading=reading)
+    # A service enforces its own environments file; a local store enforces ours.
+    environments = None if server or reading else load_environments_option()
+    store = stores.open_store(
+        server=server, token=token, db=db, reading=reading, environments=environments
+    )
     try:
         yield store
     finally:
         store.close()
+
+
+def load_environments_option() -> EnvironmentsConfig:
+    """The environments of ``--environments-file`` (or found as the option's help says)."""
+    from pipelinelib.environments import load_environments
+
+    ctx = click.get_current_context(silent=True)  # meta is shared by nested contexts
+    return load_environments(ctx.meta.get("pipelinelib.environments_file") if ctx else None)
 
 
 def _print(text: str, nl: bool = True) -> None:
@@ -502,7 +574,7 @@ def copy_artifact_cmd(
     \b
     Example:
       pipelinelib copy-artifact --project team/service1-build --filter 'output/*.env.groovy' \\
-        --target import --flatten --selector "$UPSTREAM_BUILD" --fingerprint
+        --target import --flatten --selector "$BUILD_TO_DEPLOY" --fingerprint
     """
     from pipelinelib import pipeline
 
@@ -880,7 +952,7 @@ def import_artifacts_cmd(
     envvar=ENV_TOKENS_FILE,
     show_envvar=True,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="File of 'TOKEN SCOPE[,SCOPE]' lines (scopes publish, read).",
+    help="File of 'TOKEN SCOPE[,SCOPE] [identity=NAME]' lines (scopes publish, read, approve).",
 )
 @click.option(
     "--insecure-allow-anonymous",
@@ -899,6 +971,7 @@ def import_artifacts_cmd(
     show_default=True,
     help="Largest request body in bytes (chunked bodies included).",
 )
+@environments_option
 def serve_cmd(
     db: str,
     host: str,
@@ -929,6 +1002,7 @@ def serve_cmd(
         allow_anonymous_writes=insecure_allow_anonymous,
         require_read_token=require_read_token,
         max_body=max_body,
+        environments=load_environments_option(),
     )
     click.echo(f"serving on http://{host}:{port}/ (store {db})", err=True)
     run_simple(host, port, app, threaded=True, use_reloader=False)
@@ -961,6 +1035,14 @@ def serve_cmd(
     is_flag=True,
     help="Record that the environment was destroyed (an empty deployment; no import needed).",
 )
+@promotion_options
+@click.option(
+    "--check",
+    "check_only",
+    is_flag=True,
+    help="Run every check the store would make (order, lock, freeze, approvals) and record "
+    "nothing: deploy jobs run it before they apply.",
+)
 @output_dir_option
 @store_options
 @json_option
@@ -974,6 +1056,12 @@ def record_deployment_cmd(
     deployed_by: str | None,
     rollout_file: Path | None,
     destroyed: bool,
+    kind: str,
+    reason: str | None,
+    skip_order: bool,
+    override_freeze: bool,
+    lock_holder: str | None,
+    check_only: bool,
     output_dir: Path,
     server: str | None,
     token: str | None,
@@ -981,6 +1069,9 @@ def record_deployment_cmd(
     as_json: bool,
 ) -> None:
     """Record this deploy build with the imported manifest unchanged; re-archive it to output/.
+
+    With an environments file the store also enforces the promotion rules (docs/promotion.md):
+    the declared order, locks, freeze windows and approvals.
 
     Run after a successful `orchestrate apply`. The store refuses a deployment whose services
     differ from its source build's (except overrides declared at import), or whose source is
@@ -1010,8 +1101,17 @@ def record_deployment_cmd(
             deployed_by=deployed_by,
             rollout=rollout,
             destroyed=destroyed,
+            **promotion_arguments(kind, reason, skip_order, override_freeze, lock_holder),
+            check_only=check_only,
         )
     deployed = result.deployment
+    if check_only:
+        if as_json:
+            _emit_json({"would_create": result.created, "deployment": deployed.to_dict()})
+        else:
+            verb = "would record" if result.created else "already recorded"
+            _print(f"checked: {verb} {deployed.job} #{deployed.number} -> {environment}")
+        return
     if as_json:
         _emit_json(deployed.to_dict())
         return
@@ -1039,7 +1139,7 @@ def status_cmd(
     from pipelinelib import pipeline
 
     with open_store(server, token, db, reading=True) as store:
-        current = pipeline.status(store, environment)
+        current = pipeline.status(store, environment, load_environments_option().names)
     if as_json:
         _emit_json({"environments": {env: m.to_dict() for env, m in current.items()}})
         return
@@ -1088,7 +1188,12 @@ def diff_cmd(
     show_default=True,
     help="Fresh directory the demo works in (it must be empty or not exist).",
 )
-def demo_cmd(workdir: Path) -> None:
+@click.option(
+    "--environments-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The environments to show [default: this repository's pipelinelib.toml].",
+)
+def demo_cmd(workdir: Path, environments_file: Path | None) -> None:
     """Run the pipeline as a local dry run and explain each step.
 
     \b
@@ -1097,7 +1202,7 @@ def demo_cmd(workdir: Path) -> None:
     """
     from pipelinelib import demo
 
-    demo.run(workdir, echo=click.echo)
+    demo.run(workdir, echo=click.echo, environments=environments_file)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -1198,8 +1303,15 @@ def metrics_cmd(
 
     span = parse_window(window)
     with open_store(server, token, db) as store:
-        report = query.metrics(store, environment=environment, window=span)
+        report = query.metrics(
+            store, environment=environment, window=span, declared=load_environments_option().names
+        )
     if as_json:
         _emit_json(report.to_dict())
         return
     _print("\n".join(metrics_lines(report)))
+
+
+# The promotion control commands (lock, approve, rollback, environments, ...) live in their own
+# module; importing it registers them on the group above.
+from pipelinelib import cli_control  # noqa: E402, F401

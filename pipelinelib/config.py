@@ -17,6 +17,7 @@ ENV_SERVER = "PIPELINELIB_SERVER"
 ENV_TOKEN = "PIPELINELIB_TOKEN"  # noqa: S105 - a variable name, not a secret
 ENV_DB = "PIPELINELIB_DB"
 ENV_TOKENS_FILE = "PIPELINELIB_TOKENS_FILE"
+ENV_ENVIRONMENTS = "PIPELINELIB_ENVIRONMENTS"
 ENV_TERRAFORM = "PIPELINELIB_TERRAFORM"
 ENV_TERRAFORM_IMAGE = "PIPELINELIB_TERRAFORM_IMAGE"  # orchestrate --runner docker
 ENV_JENKINS_URL = "JENKINS_URL"
@@ -89,3 +90,21 @@ def link_templates(environ: Mapping[str, str] | None = None) -> dict[str, str | 
         "commit": env.get(ENV_COMMIT_LINK) or None,
         "refresh": env.get(ENV_BOARD_REFRESH) or None,
     }
+
+
+def environments_file(environ: Mapping[str, str] | None = None) -> str | None:
+    """The environments file from ``PIPELINELIB_ENVIRONMENTS`` (``--environments-file`` wins)."""
+    env = os.environ if environ is None else environ
+    return env.get(ENV_ENVIRONMENTS) or None
+
+
+ENV_BUILD_USER = "BUILD_USER_ID"  # Jenkins' build-user-vars plugin: who started the build
+
+
+def local_identity(environ: Mapping[str, str] | None = None) -> str | None:
+    """Who runs a command against a local store: BUILD_USER_ID, else the login name.
+
+    A local store has no authentication; over the service the token's identity counts.
+    """
+    env = os.environ if environ is None else environ
+    return env.get(ENV_BUILD_USER) or env.get("USER") or env.get("LOGNAME") or None

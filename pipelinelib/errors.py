@@ -73,6 +73,15 @@ class DeploymentRefusedError(InvalidInputError):
     http_status = 422
 
 
+class PromotionRefusedError(DeploymentRefusedError):
+    """A deployment breaks a promotion rule of the environments file: out of order, inside a
+    freeze window, or without the approvals a protected environment needs (docs/promotion.md)."""
+
+
+class UnknownEnvironmentError(InvalidNameError):
+    """An environment name the environments file does not declare."""
+
+
 class PayloadTooLargeError(InvalidInputError):
     http_status = 413
 
@@ -85,6 +94,14 @@ class NotFoundError(PipelinelibError):
 class ConflictError(PipelinelibError):
     exit_code = 4
     http_status = 409
+
+
+class LockedError(ConflictError):
+    """The environment is locked by someone else (the message says who, why and until when)."""
+
+
+class LockExpiredError(ConflictError):
+    """A lock the caller claims to hold has expired (or was taken over): nothing is recorded."""
 
 
 class AuthenticationError(PipelinelibError):

@@ -6,7 +6,7 @@ between two builds (the commits a promotion brings).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -14,9 +14,6 @@ import attrs
 
 from pipelinelib.errors import DeploymentRefusedError, NotFoundError
 from pipelinelib.model import DeploymentInfo, Manifest, ServiceBuild, SourceRef, subject_of
-
-# The pipeline's own order; other environments follow alphabetically.
-ENVIRONMENT_ORDER = ("test", "beta", "staging", "live", "sandbox")
 
 BuildsBetween = Callable[[str, int, int], list[ServiceBuild]]
 # {service: (after, upto)} -> {service: builds with after < build <= upto, newest first}
@@ -90,8 +87,9 @@ def check_deployment(
             )
 
 
-def order_environments(names: Iterable[str]) -> list[str]:
-    rank = {name: i for i, name in enumerate(ENVIRONMENT_ORDER)}
+def order_environments(names: Iterable[str], declared: Sequence[str] = ()) -> list[str]:
+    """``declared`` (the environments file's promotion order) first; others alphabetically."""
+    rank = {name: i for i, name in enumerate(declared)}
     return sorted(set(names), key=lambda n: (rank.get(n, len(rank)), n))
 
 
@@ -316,10 +314,10 @@ class Board:
     services: tuple[str, ...]
 
 
-def build_board(current: Mapping[str, DeploymentEntry]) -> Board:
+def build_board(current: Mapping[str, DeploymentEntry], declared: Sequence[str] = ()) -> Board:
     columns = tuple(
         EnvironmentColumn(name, current[name].deployment, current[name].recorded_at)
-        for name in order_environments(current)
+        for name in order_environments(current, declared)
     )
     services = sorted({s for column in columns for s in column.deployment.services})
     return Board(columns, tuple(services))

@@ -334,36 +334,196 @@ def _deployed_by(value: Any) -> str | None:
     return _text(value, 255, "deployment.deployed_by")
 
 
+DEPLOYMENT_KINDS = ("deploy", "rollback")
+MAX_REASON = 1000
+IDENTITY_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,254}")
+
+
+def validate_identity(value: Any, what: str = "identity") -> str:
+    """Who did something: a token's identity, a Jenkins user id or a lock holder (1-255
+    characters: letters, digits and ``. _ @ + -``; a job build is written ``JOB#N``)."""
+    if not isinstance(value, str) or not IDENTITY_RE.fullmatch(value):
+        raise InvalidInputError(
+            f"invalid {what} {value!r}: use 1-255 letters, digits and . _ @ + -", name=value
+        )
+    return value
+
+
+def validate_reason(value: Any, what: str = "reason") -> str:
+    """A reason a person gives (lock, override, rollback): non-empty text, at most 1000 chars."""
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInputError(f"{what} must be a non-empty text")
+    if len(value) > MAX_REASON:
+        raise InvalidInputError(f"{what} is longer than {MAX_REASON} characters")
+    return clean_text(value.strip())
+
+
+def _reason(value: Any) -> str | None:
+    return None if value is None else validate_reason(value, "reason")
+
+
+def _comment(value: Any) -> str | None:
+    return None if value is None else validate_reason(value, "comment")
+
+
+def _skip_order(value: Any) -> str | None:
+    return None if value is None else validate_reason(value, "the --skip-order reason")
+
+
+def _override_freeze(value: Any) -> str | None:
+    return None if value is None else validate_reason(value, "the --override-freeze reason")
+
+
+def _approver(value: Any) -> str:
+    return validate_identity(value, "approver")
+
+
+def _approval_time(value: Any) -> str:
+    return _text(value, 64, "approval time") or ""
+
+
+MAX_HOLDER = 300
+
+
+def validate_holder(value: Any) -> str:
+    """A lock holder: a person's identity or a build (``deploy-live#12``); printable text."""
+    if not isinstance(value, str) or not value.strip() or len(value) > MAX_HOLDER:
+        raise InvalidInputError(f"a lock holder must be 1-{MAX_HOLDER} characters")
+    if any(unicodedata.category(c) in ("Cc", "Cf", "Cs", "Zl", "Zp") for c in value):
+        raise InvalidInputError(f"lock holder {value!r} contains control characters")
+    return value.strip()
+
+
+def _requested_by(value: Any) -> str | None:
+    return None if value is None else validate_identity(value, "requested_by")
+
+
+def _requested_via(value: Any) -> str | None:
+    return None if value is None else validate_identity(value, "requested_via")
+
+
+def _holder(value: Any) -> str | None:
+    return None if value is None else validate_holder(value)
+
+
+def _kind(value: Any) -> str:
+    if value not in DEPLOYMENT_KINDS:
+        raise InvalidInputError(f"deployment.kind must be one of {', '.join(DEPLOYMENT_KINDS)}")
+    return str(value)
+
+
+@attrs.frozen
+class Approval:
+    """One recorded approval of a deployment to a protected environment.
+
+    ``at`` is the RFC 3339 UTC time the store recorded it (text, so the manifest's content hash
+    is stable); ``by`` is the approver's identity, never the requester's.
+    """
+
+    by: str = attrs.field(converter=_approver)
+    at: str = attrs.field(converter=_approval_time)
+    comment: str | None = attrs.field(default=None, converter=_comment)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"by": self.by, "at": self.at, "comment": self.comment}
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Approval:
+        if not isinstance(data, Mapping) or set(data) - {"by", "at", "comment"}:
+            raise InvalidInputError("an approval must be {by, at, comment}")
+        if "by" not in data or "at" not in data:
+            raise InvalidInputError("an approval needs 'by' and 'at'")
+        return cls(by=data["by"], at=data["at"], comment=data.get("comment"))
+
+
+def _approvals(value: Any) -> tuple[Approval, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        raise InvalidInputError("deployment.approvals must be a list")
+    items = tuple(v if isinstance(v, Approval) else Approval.from_dict(v) for v in value)
+    if len({a.by for a in items}) != len(items):
+        raise InvalidInputError("deployment.approvals: one approval per identity")
+    return items
+
+
+_DEPLOYMENT_FIELDS = {
+    "deployed_by",
+    "overrides",
+    "rollout",
+    "kind",
+    "reason",
+    "requested_by",
+    "approvals",
+    "skip_order",
+    "override_freeze",
+    "lock",
+}
+
+
 @attrs.frozen(eq=True, hash=False)
 class DeploymentInfo:
     """What a deploy build adds to the manifest it deployed (an addition to the contract).
 
     ``overrides`` names the services whose build was replaced at import (``--override S=N``):
     only those may differ from the source build. ``rollout`` is the ECS outcome per service.
+
+    Promotion control (docs/promotion.md): ``kind`` is ``deploy`` or ``rollback`` (a rollback's
+    source is an earlier deployment of the same environment); ``reason`` why (a rollback's);
+    ``requested_by`` who asked for it; ``approvals`` the recorded approvals it went out with;
+    ``skip_order`` / ``override_freeze`` the reasons given for skipping the declared upstream
+    or deploying inside a freeze window; ``lock`` the holder of the environment lock it held.
+    The new fields appear in JSON only when set, so manifests recorded before keep their hash.
     """
 
     deployed_by: str | None = attrs.field(default=None, converter=_deployed_by)
     overrides: tuple[str, ...] = attrs.field(default=(), converter=_overrides)
     rollout: Mapping[str, str] | None = attrs.field(default=None, converter=_rollout)
+    kind: str = attrs.field(default="deploy", converter=_kind)
+    reason: str | None = attrs.field(default=None, converter=_reason)
+    requested_by: str | None = attrs.field(default=None, converter=_requested_by)
+    approvals: tuple[Approval, ...] = attrs.field(default=(), converter=_approvals)
+    skip_order: str | None = attrs.field(default=None, converter=_skip_order)
+    override_freeze: str | None = attrs.field(default=None, converter=_override_freeze)
+    lock: str | None = attrs.field(default=None, converter=_holder)
+
+    @property
+    def is_rollback(self) -> bool:
+        return self.kind == "rollback"
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "deployed_by": self.deployed_by,
             "overrides": list(self.overrides),
             "rollout": dict(self.rollout) if self.rollout is not None else None,
         }
+        if self.kind != "deploy":
+            data["kind"] = self.kind
+        for key in ("reason", "requested_by", "skip_order", "override_freeze", "lock"):
+            if getattr(self, key) is not None:
+                data[key] = getattr(self, key)
+        if self.approvals:
+            data["approvals"] = [a.to_dict() for a in self.approvals]
+        return data
 
     @classmethod
     def from_dict(cls, data: Any) -> DeploymentInfo:
         if not isinstance(data, Mapping):
             raise InvalidInputError("manifest field 'deployment' must be an object or null")
-        unknown = set(data) - {"deployed_by", "overrides", "rollout"}
+        unknown = set(data) - _DEPLOYMENT_FIELDS
         if unknown:
             raise InvalidInputError(f"unknown deployment fields: {sorted(unknown)}")
         return cls(
             deployed_by=data.get("deployed_by"),
             overrides=data.get("overrides"),
             rollout=data.get("rollout"),
+            kind=data.get("kind", "deploy"),
+            reason=data.get("reason"),
+            requested_by=data.get("requested_by"),
+            approvals=data.get("approvals"),
+            skip_order=data.get("skip_order"),
+            override_freeze=data.get("override_freeze"),
+            lock=data.get("lock"),
         )
 
 
@@ -492,3 +652,97 @@ class Choice:
             raise InvalidInputError(
                 f"invalid choice {text!r}: expected NUMBER-SUBJECT such as '12-Fix login'"
             ) from None
+
+
+@attrs.frozen
+class Lock:
+    """An environment lock: held by ``holder`` until ``expires_at`` (RFC 3339 UTC text).
+
+    ``expired`` is computed by whoever read it, at the time it was read.
+    """
+
+    environment: str = attrs.field(converter=validate_environment_name)
+    holder: str = attrs.field(converter=validate_holder)
+    reason: str = attrs.field(converter=validate_reason)
+    acquired_at: str
+    expires_at: str
+    expired: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "environment": self.environment,
+            "holder": self.holder,
+            "reason": self.reason,
+            "acquired_at": self.acquired_at,
+            "expires_at": self.expires_at,
+            "expired": self.expired,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Lock:
+        if not isinstance(data, Mapping):
+            raise InvalidInputError("a lock must be an object")
+        try:
+            return cls(
+                environment=data["environment"],
+                holder=data["holder"],
+                reason=data["reason"],
+                acquired_at=str(data["acquired_at"]),
+                expires_at=str(data["expires_at"]),
+                expired=bool(data.get("expired", False)),
+            )
+        except KeyError as exc:
+            raise InvalidInputError(f"a lock needs {exc.args[0]!r}") from None
+
+
+@attrs.frozen
+class ApprovalRequest:
+    """A deployment waiting for approvals: deploy build ``job #number`` to ``environment``.
+
+    ``requested_by`` is who asked (Jenkins' BUILD_USER_ID); ``requested_via`` the identity of
+    the token that recorded the request. Neither may approve it.
+    """
+
+    environment: str = attrs.field(converter=validate_environment_name)
+    job: str = attrs.field(converter=validate_job_name)
+    number: int = attrs.field(converter=validate_build_number)
+    requested_by: str = attrs.field(converter=validate_identity)
+    requested_via: str | None = attrs.field(default=None, converter=_requested_via)
+    requested_at: str = ""
+    required: int = 0
+    approvals: tuple[Approval, ...] = attrs.field(default=(), converter=_approvals)
+
+    @property
+    def is_approved(self) -> bool:
+        return len(self.approvals) >= self.required
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "environment": self.environment,
+            "job": self.job,
+            "number": self.number,
+            "requested_by": self.requested_by,
+            "requested_via": self.requested_via,
+            "requested_at": self.requested_at,
+            "required": self.required,
+            "approved": self.is_approved,
+            "approvals": [a.to_dict() for a in self.approvals],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any) -> ApprovalRequest:
+        if not isinstance(data, Mapping):
+            raise InvalidInputError("an approval request must be an object")
+        try:
+            return cls(
+                environment=data["environment"],
+                job=data["job"],
+                number=data["number"],
+                requested_by=data["requested_by"],
+                requested_via=data.get("requested_via"),
+                requested_at=str(data.get("requested_at", "")),
+                required=int(data.get("required", 0)),
+                approvals=data.get("approvals"),
+            )
+        except KeyError as exc:
+            raise InvalidInputError(f"an approval request needs {exc.args[0]!r}") from None

@@ -75,6 +75,9 @@ def _no_jenkins_env(monkeypatch: pytest.MonkeyPatch) -> None:
             "JENKINS_API_TOKEN",
         }:
             monkeypatch.delenv(name, raising=False)
+    # Nor the repository's own pipelinelib.toml (found by walking up from the working
+    # directory): tests that exercise the promotion rules give their environments explicitly.
+    monkeypatch.setenv("PIPELINELIB_ENVIRONMENTS", "none")
 
 
 def _require_tool(name: str, why: str) -> str:

@@ -3,13 +3,18 @@ import io.pipelinelib.Args
 /**
  * record-deployment: after a successful apply, records this deploy build with the imported
  * manifest unchanged and re-archives it as output/*.env.groovy + output/manifest.json, which
- * this step archives (downstream promotions import them through the store).
+ * this step archives (downstream promotions import them through the store). The output directory
+ * is cleared first, so files an earlier build left there are never archived as this one's.
  *
  *   pipelinelibRecordDeployment(environment: 'test', displayName: currentBuild.displayName)
  *
  * Options: environment (required), importDir ('import'), outputDir ('output'), displayName,
  * job, build, rollout (the file pipelinelibWaitRollout(output: ...) wrote), destroyed (true
- * records that the environment runs nothing, for destroy-test), archive (true).
+ * records that the environment runs nothing, for destroy-test), archive (true); promotion
+ * control (docs/promotion.md): reason, skipOrder (true: a hotfix skipping the declared upstream,
+ * needs reason), overrideFreeze (true: inside a freeze window, needs reason); check (true: run
+ * every check the store would make - order, lock, freeze, approvals - and record, clear and
+ * archive nothing; deploy jobs run it before they apply).
  */
 def call(Map args = [:]) {
     String importDir = args.importDir ?: 'import'
@@ -25,6 +30,12 @@ def call(Map args = [:]) {
     }
     if (problem == null && args.rollout != null) {
         problem = Args.problemWithPattern(args.rollout, Args.RELATIVE_DIR_PATTERN, 'rollout file')
+    }
+    if (problem == null && args.reason != null) {
+        problem = Args.problemWithText(args.reason, 'reason')
+    }
+    if (problem == null && (args.skipOrder || args.overrideFreeze) && !args.reason) {
+        problem = 'skipOrder and overrideFreeze need a reason'
     }
     if (problem != null) {
         error("pipelinelibRecordDeployment: ${problem}")
@@ -44,6 +55,24 @@ def call(Map args = [:]) {
     }
     if (args.destroyed == true) {
         argv << '--destroyed'
+    }
+    if (args.reason != null) {
+        argv << "--reason=${args.reason}".toString()
+    }
+    if (args.skipOrder == true) {
+        argv << '--skip-order'
+    }
+    if (args.overrideFreeze == true) {
+        argv << '--override-freeze'
+    }
+    if (args.check == true) {
+        argv << '--check'
+        pipelinelibCli(argv)
+        return
+    }
+    // Only what this call writes may be archived: files an earlier build left are removed first.
+    dir(outputDir) {
+        deleteDir()
     }
     pipelinelibCli(argv)
     if (args.archive != false) {

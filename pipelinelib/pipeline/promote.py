@@ -192,7 +192,7 @@ class DeploymentResult:
     deployment: Manifest
     created: bool
     env_files: tuple[Path, ...]
-    manifest_file: Path
+    manifest_file: Path | None
 
 
 def _summary_name(services: Iterable[ServiceBuild]) -> str:
@@ -212,6 +212,12 @@ def record_deployment(
     deployed_by: str | None = None,
     rollout: Mapping[str, str] | None = None,
     destroyed: bool = False,
+    kind: str = "deploy",
+    reason: str | None = None,
+    skip_order: str | None = None,
+    override_freeze: str | None = None,
+    lock_holder: str | None = None,
+    check_only: bool = False,
 ) -> DeploymentResult:
     """Record this deploy build with the imported manifest unchanged, and re-archive it.
 
@@ -220,7 +226,18 @@ def record_deployment(
     that did not complete records the build as FAILURE, so the environment's current
     deployment stays the last good one while the history shows the attempt. ``destroyed``
     records an empty deployment: the environment runs nothing (the nightly destroy-test).
+
+    Promotion control (docs/promotion.md): ``kind`` ``rollback`` with its ``reason``;
+    ``skip_order`` / ``override_freeze`` are the reasons given for lifting those rules; the
+    environment lock held as ``lock_holder`` (default: this build, ``JOB#N``, when the store
+    shows a lock by it) and the approvals recorded for this build are written into the
+    deployment, so its history says who approved and who held the lock. ``check_only`` runs
+    every check of the store and records and writes nothing (deploy jobs run it before apply);
+    ``created`` then says whether recording would create it, ``manifest_file`` is None.
     """
+    from pipelinelib.promotion import deployment_controls
+
+    controls = deployment_controls(store, environment, job, number, lock_holder)
     if destroyed:
         services: list[ServiceBuild] = []
         source: SourceRef | None = None
@@ -246,8 +263,19 @@ def record_deployment(
         source=source,
         url=url,
         services=services,
-        deployment=DeploymentInfo(deployed_by=deployed_by, overrides=overrides, rollout=rollout),
+        deployment=DeploymentInfo(
+            deployed_by=deployed_by,
+            overrides=overrides,
+            rollout=rollout,
+            kind=kind,
+            reason=reason,
+            skip_order=skip_order,
+            override_freeze=override_freeze,
+            **controls,
+        ),
     )
+    if check_only:
+        return DeploymentResult(deployment, store.check_publish(deployment), (), None)
     created = store.publish(deployment)
     env_files = tuple(
         files.write_atomic(output_dir / f"{name}.env.groovy", groovy.render_env_groovy([entry]))

@@ -3,7 +3,7 @@ drift."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -22,6 +22,7 @@ from pipelinelib.model import (
 from pipelinelib.store import ManifestStore
 
 if TYPE_CHECKING:
+    from pipelinelib.environments import EnvironmentsConfig
     from pipelinelib.insight import Drift, HistoryPage, MetricsReport
     from pipelinelib.jenkins.client import JenkinsBuild, JenkinsClient
     from pipelinelib.ledger import DeploymentEntry, DeploymentRecord, EnvironmentDiff
@@ -44,8 +45,13 @@ def list_choices(store: ManifestStore, job: str, *, limit: int = 100) -> list[Ch
     return store.choices(validate_job_name(job), limit=limit)
 
 
-def status(store: ManifestStore, environment: str | None = None) -> dict[str, Manifest]:
-    """What is where: the newest successful deployment per environment (or of one)."""
+def status(
+    store: ManifestStore,
+    environment: str | None = None,
+    declared: Sequence[str] = (),
+) -> dict[str, Manifest]:
+    """What is where: the newest successful deployment per environment (or of one), in the
+    ``declared`` promotion order (the environments file's), others alphabetically."""
     from pipelinelib.ledger import order_environments
 
     if environment is not None:
@@ -53,10 +59,10 @@ def status(store: ManifestStore, environment: str | None = None) -> dict[str, Ma
     current = store.environments()
     if environment is not None:
         if environment not in current:
-            known = ", ".join(order_environments(current)) or "none yet"
+            known = ", ".join(order_environments(current, declared)) or "none yet"
             raise NotFoundError(f"nothing is deployed to {environment} (deployed: {known})")
         return {environment: current[environment]}
-    return {name: current[name] for name in order_environments(current)}
+    return {name: current[name] for name in order_environments(current, declared)}
 
 
 def diff(store: ManifestStore, from_environment: str, to_environment: str) -> EnvironmentDiff:
@@ -122,9 +128,11 @@ def metrics(
     environment: str | None = None,
     window: timedelta = timedelta(days=30),
     now: datetime | None = None,
+    declared: Sequence[str] = (),
 ) -> MetricsReport:
     """The four DORA keys over ``[now - window, now)``: overall, per environment and per
-    service (see :mod:`pipelinelib.insight` for the definitions and their source).
+    service (see :mod:`pipelinelib.insight` for the definitions and their source); environments
+    in ``declared`` order (the environments file's), others alphabetically.
 
     Reads the window's deployments through the store's paginated query (one page per 1,000
     deployments), once more per service for the builds each deployment ran, and the commit
@@ -132,6 +140,7 @@ def metrics(
     is not positive.
     """
     from pipelinelib.insight import Event, MetricsReport, ServiceChange, compute
+    from pipelinelib.ledger import order_environments
 
     if window <= timedelta(0):
         raise InvalidInputError("the window must be longer than zero")
@@ -183,7 +192,7 @@ def metrics(
         name: compute(
             [e for e in events if e.environment == name], start=start, end=end, scope=name
         )
-        for name in _order(store, {e.environment for e in events})
+        for name in order_environments({e.environment for e in events}, declared)
     }
     per_service = {
         name: compute(events, start=start, end=end, scope=name, service=name) for name in services
@@ -212,12 +221,6 @@ def _all_deployments(
         if page.next_before is None:
             return found
         before = page.next_before
-
-
-def _order(store: ManifestStore, names: Iterable[str]) -> list[str]:
-    from pipelinelib.ledger import order_environments
-
-    return order_environments(names)
 
 
 def drift(
@@ -262,20 +265,8 @@ def drift(
     return found
 
 
-def upstreams_of(names: Iterable[str]) -> dict[str, str | None]:
-    """Each environment's upstream: the environments file when there is one (issue 14's
-    ``pipelinelib.toml``), else the pipeline's own order (test -> beta -> staging -> live;
-    sandbox takes staging)."""
-    import importlib
-
-    from pipelinelib.errors import PipelinelibError
-
-    try:
-        declared = importlib.import_module("pipelinelib.environments")
-        config = declared.load_environments()
-    except (ImportError, PipelinelibError):  # no file module yet, or a broken file: no marks
-        config = None
-    if config is not None and config.declared:
-        return {n: (e.upstream if (e := config.get(n)) else None) for n in names}
-    fallback = {"beta": "test", "staging": "beta", "live": "staging", "sandbox": "staging"}
-    return {n: fallback.get(n) for n in names}
+def upstreams_of(config: EnvironmentsConfig, names: Iterable[str]) -> dict[str, str | None]:
+    """Each environment's upstream as the environments file (``pipelinelib.toml``) declares it;
+    None for the first environment, undeclared ones and when there is no file (no drift marks:
+    nothing else names an order)."""
+    return {n: (e.upstream if (e := config.get(n)) is not None else None) for n in names}

@@ -15,20 +15,28 @@ from pathlib import Path
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
+from pipelinelib.environments import EnvironmentsConfig
 from pipelinelib.errors import PipelinelibError
-from pipelinelib.service.auth import Authorizer, read_tokens_file
+from pipelinelib.service.auth import Authorizer, read_token_lines
 from pipelinelib.service.choices_cache import ChoicesCache
 from pipelinelib.store import ManifestStore
 
 DEFAULT_MAX_BODY = 1024 * 1024
+# Errors whose class an HTTP client cannot tell from the status alone: named in "type".
+TYPED_ERRORS = frozenset(
+    {"LockedError", "LockExpiredError", "PromotionRefusedError", "UnknownEnvironmentError"}
+)
 access_log = logging.getLogger("pipelinelib.access")
 log = logging.getLogger(__name__)
 
 
-def json_error(status: int, message: str) -> Response:
+def json_error(status: int, message: str, kind: str | None = None) -> Response:
+    """``{"error": message}``, plus ``"type"`` (the pipelinelib error class) when known, so
+    HttpStore raises the same class the SQL store raised."""
     from pipelinelib.service.api import dumps
 
-    response = Response(dumps({"error": message}), status=status, mimetype="application/json")
+    body = {"error": message, **({"type": kind} if kind else {})}
+    response = Response(dumps(body), status=status, mimetype="application/json")
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 
@@ -41,22 +49,39 @@ def create_app(
     allow_anonymous_writes: bool = False,
     require_read_token: bool = False,
     max_body: int = DEFAULT_MAX_BODY,
+    environments: EnvironmentsConfig | Path | str | None = None,
+    identities: dict[str, str] | None = None,
 ) -> Flask:
-    """Build the app. ``store`` is a store or a database URL; None reads the environment."""
+    """Build the app. ``store`` is a store or a database URL; None reads the environment.
+
+    ``environments``: the declared environments (a config or the path of ``pipelinelib.toml``);
+    None finds them as the CLI does (``PIPELINELIB_ENVIRONMENTS``, then walking up from the
+    working directory). A store built here enforces their promotion rules.
+    """
     from pipelinelib import config
-    from pipelinelib.service import api, board, insight, ledger_api, metrics
+    from pipelinelib.environments import load_environments
+    from pipelinelib.service import api, board, control, insight, ledger_api, metrics
 
     settings = config.Settings.from_env()
     if store is None:
         store = settings.db
+    if not isinstance(environments, EnvironmentsConfig):
+        given = getattr(store, "environments_config", None)
+        if environments is None and isinstance(given, EnvironmentsConfig) and given.declared:
+            environments = given
+        else:
+            environments = load_environments(environments)
     if isinstance(store, str):
         from pipelinelib.store import open_store
 
-        store = open_store(db=store)
+        store = open_store(db=store, environments=environments)
     if tokens_file is None and tokens is None:
         tokens_file = config.tokens_file()
+    named_tokens: dict[str, str] = dict(identities or {})
     if tokens_file is not None:
-        tokens = {**(tokens or {}), **read_tokens_file(Path(tokens_file))}
+        from_file, named = read_token_lines(Path(tokens_file))
+        tokens = {**(tokens or {}), **from_file}
+        named_tokens.update(named)
 
     app = Flask("pipelinelib.service")
     # No HTML redirects: '//' and trailing slashes reach the views (and their JSON errors).
@@ -70,14 +95,17 @@ def create_app(
             tokens or {},
             allow_anonymous_writes=allow_anonymous_writes,
             require_read_token=require_read_token,
+            identities=named_tokens,
         ),
         "max_body": max_body,
         "metrics": metrics.Metrics(),
         "choices_cache": ChoicesCache(),
+        "environments": environments,
     }
     app.register_blueprint(api.blueprint)
     app.register_blueprint(board.blueprint)
     app.register_blueprint(ledger_api.blueprint)
+    app.register_blueprint(control.blueprint)
     app.register_blueprint(insight.blueprint)
     api.register_converters(app)
 
@@ -115,7 +143,8 @@ def create_app(
         status = exc.http_status
         if status >= 500:
             log.warning("request failed: %s", exc.message)
-        response = json_error(status, exc.message)
+        kind = type(exc).__name__
+        response = json_error(status, exc.message, kind if kind in TYPED_ERRORS else None)
         if status == 401:
             response.headers["WWW-Authenticate"] = 'Bearer realm="pipelinelib"'
         return response

@@ -172,6 +172,11 @@ def publish() -> Response:
     except InvalidInputError:
         counter.labels("invalid").inc()
         raise
+    if request.args.get("check") == "true":  # record-deployment --check: nothing is recorded
+        check = getattr(_store(), "check_publish", None)
+        if check is None:
+            raise InvalidInputError("this store cannot check without recording")
+        return _json({"would_create": check(manifest), "manifest": manifest.to_dict()})
     try:
         created = _store().publish(manifest)
     except PipelinelibError as exc:

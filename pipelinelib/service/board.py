@@ -85,16 +85,26 @@ def render_page(template: str, nav: Sequence[str], **context: object) -> str:
     return _render(template, _urls(), nav, **context)
 
 
-def render_history(environment: str, page: DeploymentPage, urls: Urls, nav: Sequence[str]) -> str:
+def render_history(
+    environment: str,
+    page: DeploymentPage,
+    urls: Urls,
+    nav: Sequence[str],
+    links: object = None,
+) -> str:
     """One page of an environment's deployments (what the page shows, never the whole
-    history), with a link to the next, older page."""
+    history), with a link to the next, older page. Each row says what the deployment came to
+    (SUCCESS, FAILURE, ROLLED_BACK: :func:`pipelinelib.insight.history_rows`)."""
+    from pipelinelib.insight import history_rows
+
     return _render(
         "history.html",
         urls,
         nav,
         environment=environment,
-        deployments=list(page.entries),
+        rows=list(history_rows(page.entries)),
         next_before=page.next_before,
+        links=links,
     )
 
 
@@ -134,7 +144,12 @@ def _current(store: ManifestStore) -> dict[str, DeploymentEntry]:
 def _nav(store: ManifestStore) -> list[str]:
     """The environments for the navigation; a SqlStore names them without parsing manifests."""
     names = getattr(store, "environment_names", None)
-    return order_environments(names() if names is not None else store.environments())
+    return order_environments(names() if names is not None else store.environments(), _declared())
+
+
+def _declared() -> list[str]:
+    """The promotion order of the service's environments file (empty without one)."""
+    return list(api._ext()["environments"].names)
 
 
 @blueprint.get("/")
@@ -144,7 +159,9 @@ def index() -> Response:
     api._authorize("read")
     store = api._store()
     current = _current(store)
-    return _html(render_board(build_board(current), _urls(), **board_context(store, current)))
+    return _html(
+        render_board(build_board(current, _declared()), _urls(), **board_context(store, current))
+    )
 
 
 @blueprint.get("/environments/<env>")
@@ -155,7 +172,9 @@ def environment(env: str) -> Response:
 
     store = api._store()
     page = store.deployments(environment=env, before=cursor(), limit=page_limit())
-    return _html(render_history(env, page, _urls(), _nav(store)))
+    from pipelinelib.service.insight import links
+
+    return _html(render_history(env, page, _urls(), _nav(store), links()))
 
 
 @blueprint.get("/diff")

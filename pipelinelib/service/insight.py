@@ -173,7 +173,7 @@ def board_context(store: ManifestStore, current: Mapping[str, Any]) -> dict[str,
     from pipelinelib.pipeline import query
 
     names = list(current)
-    drift = query.drift(store, current, query.upstreams_of(names))
+    drift = query.drift(store, current, query.upstreams_of(api._ext()["environments"], names))
     return {
         "status": column_status(store, names),
         "drift": {f"{env}/{svc}": d for (env, svc), d in drift.items()},
@@ -219,7 +219,12 @@ def _report(store: ManifestStore) -> tuple[MetricsReport, str, str | None]:
     environment = request.args.get("environment") or None
     if environment is not None:
         validate_environment_name(environment)
-    report = query.metrics(store, environment=environment, window=parse_window(window_raw))
+    report = query.metrics(
+        store,
+        environment=environment,
+        window=parse_window(window_raw),
+        declared=api._ext()["environments"].names,
+    )
     return report, window_raw, environment
 
 

@@ -75,6 +75,16 @@ def document() -> dict[str, Any]:
             "commit_message": nullable_text,
         },
     }
+    approval = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["by", "at"],
+        "properties": {
+            "by": {"type": "string"},
+            "at": {"type": "string"},
+            "comment": {"type": "string", "nullable": True},
+        },
+    }
     manifest = {
         "type": "object",
         "additionalProperties": False,
@@ -108,6 +118,13 @@ def document() -> dict[str, Any]:
                 "properties": {
                     "deployed_by": {"type": "string", "nullable": True, "maxLength": 255},
                     "overrides": {"type": "array", "items": {"type": "string", "pattern": _NAME}},
+                    "kind": {"type": "string", "enum": ["deploy", "rollback"]},
+                    "reason": {"type": "string", "nullable": True, "maxLength": 1000},
+                    "requested_by": {"type": "string", "nullable": True, "maxLength": 255},
+                    "approvals": {"type": "array", "items": approval},
+                    "skip_order": {"type": "string", "nullable": True, "maxLength": 1000},
+                    "override_freeze": {"type": "string", "nullable": True, "maxLength": 1000},
+                    "lock": {"type": "string", "nullable": True, "maxLength": 300},
                     "rollout": {
                         "type": "object",
                         "nullable": True,
@@ -189,6 +206,16 @@ def document() -> dict[str, Any]:
             "/api/v1/builds": {
                 "post": {
                     "summary": "Record a build's manifest (idempotent)",
+                    "parameters": [
+                        {
+                            "name": "check",
+                            "in": "query",
+                            "required": False,
+                            "description": "true: run every check, record nothing; 200 "
+                            "{would_create, manifest}",
+                            "schema": {"type": "string", "enum": ["true", "false"]},
+                        }
+                    ],
                     "security": [{"bearer": []}],
                     "requestBody": {
                         "required": True,
@@ -496,6 +523,7 @@ def document() -> dict[str, Any]:
                     },
                 }
             },
+            **control_paths(approval),
             "/api/v1/environments/{env}/history": {
                 "get": {
                     "summary": "Deployments of an environment, newest first",
@@ -528,6 +556,165 @@ def document() -> dict[str, Any]:
                         **_READ_ERRORS,
                     },
                 }
+            },
+        },
+    }
+
+
+_ENV = {
+    "name": "env",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "pattern": _NAME},
+}
+_CONTROL_ERRORS = {
+    **_WRITE_ERRORS,
+    "404": _error("unknown environment, no lock or no approval request"),
+    "409": _error("locked by someone else, or requested by someone else"),
+}
+
+
+def _body(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+def control_paths(approval: dict[str, Any]) -> dict[str, Any]:
+    """Promotion control routes (docs/promotion.md)."""
+    lock = {
+        "type": "object",
+        "properties": {
+            "environment": {"type": "string"},
+            "holder": {"type": "string"},
+            "reason": {"type": "string"},
+            "acquired_at": {"type": "string"},
+            "expires_at": {"type": "string"},
+            "expired": {"type": "boolean"},
+        },
+    }
+    request = {
+        "type": "object",
+        "properties": {
+            "environment": {"type": "string"},
+            "job": {"type": "string"},
+            "number": {"type": "integer"},
+            "requested_by": {"type": "string"},
+            "requested_via": {"type": "string", "nullable": True},
+            "requested_at": {"type": "string"},
+            "required": {"type": "integer"},
+            "approved": {"type": "boolean"},
+            "approvals": {"type": "array", "items": approval},
+        },
+    }
+    build_ref = {
+        "job": {"type": "string", "minLength": 1, "maxLength": 255},
+        "number": {"type": "integer", "minimum": 1, "maximum": 2147483647},
+    }
+    return {
+        "/api/v1/environments/config": {
+            "get": {
+                "summary": "The environments file the service enforces (order, protection, "
+                "approvals, freeze windows)",
+                "responses": {
+                    "200": _json("environments file", {"type": "object"}),
+                    **_READ_ERRORS,
+                },
+            }
+        },
+        "/api/v1/locks": {
+            "get": {
+                "summary": "Every environment lock (expired ones marked)",
+                "responses": {
+                    "200": _json(
+                        "locks",
+                        {
+                            "type": "object",
+                            "properties": {"locks": {"type": "array", "items": lock}},
+                        },
+                    ),
+                    **_READ_ERRORS,
+                },
+            }
+        },
+        "/api/v1/environments/{env}/lock": {
+            "post": {
+                "summary": "Take or extend the environment's lock (holder: the token's identity "
+                "unless given)",
+                "parameters": [_ENV],
+                "requestBody": _body(
+                    {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["reason"],
+                        "properties": {
+                            "holder": {"type": "string", "maxLength": 300},
+                            "reason": {"type": "string", "maxLength": 1000},
+                            "ttl_seconds": {"type": "number", "minimum": 1, "maximum": 604800},
+                        },
+                    }
+                ),
+                "responses": {"201": _json("the lock", lock), **_CONTROL_ERRORS},
+            }
+        },
+        "/api/v1/environments/{env}/unlock": {
+            "post": {
+                "summary": "Release the holder's lock (force: anyone's)",
+                "parameters": [_ENV],
+                "requestBody": _body(
+                    {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "properties": {
+                            "holder": {"type": "string", "maxLength": 300},
+                            "force": {"type": "boolean"},
+                        },
+                    }
+                ),
+                "responses": {"200": _json("the released lock", lock), **_CONTROL_ERRORS},
+            }
+        },
+        "/api/v1/environments/{env}/approval-requests": {
+            "post": {
+                "summary": "A deploy build asks for approvals to a protected environment",
+                "parameters": [_ENV],
+                "requestBody": _body(
+                    {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["job", "number"],
+                        "properties": {**build_ref, "requested_by": {"type": "string"}},
+                    }
+                ),
+                "responses": {"201": _json("the request", request), **_CONTROL_ERRORS},
+            }
+        },
+        "/api/v1/environments/{env}/approvals": {
+            "post": {
+                "summary": "Approve a requested deployment (approver: the token's identity; "
+                "needs the approve scope; never the requester)",
+                "parameters": [_ENV],
+                "requestBody": _body(
+                    {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["job", "number"],
+                        "properties": {**build_ref, "comment": {"type": "string"}},
+                    }
+                ),
+                "responses": {"201": _json("the request", request), **_CONTROL_ERRORS},
+            },
+            "get": {
+                "summary": "A deployment's approval request and approvals",
+                "parameters": [
+                    _ENV,
+                    {"name": "job", "in": "query", "required": True, "schema": build_ref["job"]},
+                    {
+                        "name": "number",
+                        "in": "query",
+                        "required": True,
+                        "schema": build_ref["number"],
+                    },
+                ],
+                "responses": {"200": _json("the request", request), **_READ_ERRORS},
             },
         },
     }

@@ -10,14 +10,15 @@ the CLI starts fast.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from pipelinelib.config import DEFAULT_DB
 from pipelinelib.errors import StoreUnavailableError
-from pipelinelib.model import Choice, Manifest, ServiceBuild
+from pipelinelib.model import ApprovalRequest, Choice, Lock, Manifest, ServiceBuild
 
 if TYPE_CHECKING:
+    from pipelinelib.environments import EnvironmentsConfig
     from pipelinelib.ledger import DeploymentEntry, DeploymentPage
 
 
@@ -28,6 +29,9 @@ class ManifestStore(Protocol):
 
         Raises ConflictError when job #number exists with different content.
         """
+
+    def check_publish(self, manifest: Manifest) -> bool:
+        """Every check of :meth:`publish`, recording nothing: True when it would create."""
 
     def get_build(self, job: str, number: int) -> Manifest:
         """One build's manifest; NotFoundError when unknown."""
@@ -98,6 +102,39 @@ class ManifestStore(Protocol):
     def ping(self) -> None:
         """Return when the store answers; StoreUnavailableError (or RemoteServiceError) if not."""
 
+    # --- promotion control (docs/promotion.md) ---------------------------------------------------
+
+    def acquire_lock(
+        self, environment: str, *, holder: str, reason: str, ttl: timedelta | float = ...
+    ) -> Lock:
+        """Take or extend the environment's lock; LockedError when another holder has it."""
+
+    def release_lock(self, environment: str, *, holder: str, force: bool = False) -> Lock:
+        """Release ``holder``'s lock (``force``: anyone's); NotFoundError when not locked."""
+
+    def locks(self) -> list[Lock]:
+        """Every lock, expired ones marked."""
+
+    def request_approval(
+        self,
+        environment: str,
+        job: str,
+        number: int,
+        *,
+        requested_by: str,
+        requested_via: str | None = None,
+    ) -> ApprovalRequest:
+        """Record that deploy build ``job #number`` waits for approvals (idempotent)."""
+
+    def approve(
+        self, environment: str, job: str, number: int, *, approver: str, comment: str | None = None
+    ) -> ApprovalRequest:
+        """Record an approval; PermissionDeniedError for the requester's own. Over HTTP the
+        service takes the approver from the token's identity."""
+
+    def approval_request(self, environment: str, job: str, number: int) -> ApprovalRequest:
+        """The request with its approvals; NotFoundError when none was recorded."""
+
     def close(self) -> None: ...
 
 
@@ -107,6 +144,7 @@ def open_store(
     token: str | None = None,
     db: str | None = None,
     reading: bool = False,
+    environments: EnvironmentsConfig | None = None,
 ) -> ManifestStore:
     """The store the CLI, the service and the demo use; the caller closes it.
 
@@ -117,6 +155,9 @@ def open_store(
     StoreUnavailableError when the store's libraries are not installed. ``reading``: the caller
     only reads environments and diffs, so a current local SQLite file is read through
     :mod:`sqlite3` without SQLAlchemy (:mod:`pipelinelib.store.sqlite_reader`).
+    ``environments`` (the declared environments) turn on the promotion rules of a SQL store;
+    a service enforces its own. StoreUnavailableError when the store's libraries are not
+    installed.
     """
     try:
         if server:
@@ -129,7 +170,7 @@ def open_store(
             return open_for_reading(db or DEFAULT_DB)
         from pipelinelib.store.sql import SqlStore
 
-        return SqlStore.from_url(db or DEFAULT_DB)
+        return SqlStore.from_url(db or DEFAULT_DB, environments=environments)
     except ImportError as exc:  # pragma: no cover - only when the package is installed partially
         raise StoreUnavailableError(
             f"the store is not available in this installation: {exc}"

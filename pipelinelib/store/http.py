@@ -13,7 +13,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -25,15 +25,21 @@ from pipelinelib.errors import (
     ConflictError,
     DeploymentRefusedError,
     InvalidInputError,
+    LockedError,
+    LockExpiredError,
     NotFoundError,
     PayloadTooLargeError,
     PermissionDeniedError,
     PipelinelibError,
+    PromotionRefusedError,
     RemoteServiceError,
     StoreUnavailableError,
+    UnknownEnvironmentError,
 )
 from pipelinelib.model import (
+    ApprovalRequest,
     Choice,
+    Lock,
     Manifest,
     ServiceBuild,
     validate_build_number,
@@ -58,6 +64,11 @@ _ERRORS: dict[int, type[PipelinelibError]] = {
     409: ConflictError,
     413: PayloadTooLargeError,
     422: DeploymentRefusedError,
+}
+# Finer classes the service names in an error's "type", raised only when the status agrees.
+_TYPED: dict[str, type[PipelinelibError]] = {
+    cls.__name__: cls
+    for cls in (LockedError, LockExpiredError, PromotionRefusedError, UnknownEnvironmentError)
 }
 
 
@@ -132,6 +143,9 @@ class HttpStore:
             return response
         message = _message_of(response)
         error = _ERRORS.get(status)
+        typed = _TYPED.get(_type_of(response) or "")
+        if error is not None and typed is not None and issubclass(typed, error):
+            error = typed
         if error is not None:
             raise error(message, status=status)
         if status in RETRY_STATUSES:
@@ -160,6 +174,19 @@ class HttpStore:
             headers={"Content-Type": "application/json"},
         )
         return response.status_code == 201
+
+    def check_publish(self, manifest: Manifest) -> bool:
+        """``POST /api/v1/builds?check=true``: every check of publish, nothing recorded."""
+        body = json.dumps(manifest.to_dict(), ensure_ascii=True).encode("ascii")
+        response = self._request(
+            "POST",
+            "/api/v1/builds",
+            params={"check": "true"},
+            data=body,
+            headers={"Content-Type": "application/json"},
+        )
+        data = response.json() if response.content else {}
+        return bool(isinstance(data, dict) and data.get("would_create"))
 
     def get_build(self, job: str, number: int) -> Manifest:
         number = validate_build_number(number)
@@ -316,6 +343,98 @@ class HttpStore:
 
         return [DeploymentEntry(m) for m in self.history(environment, limit=limit)]
 
+    # --- promotion control: the service decides identities from the token ------------------------
+
+    def _post_json(self, path: str, body: dict[str, Any]) -> Any:
+        response = self._request(
+            "POST",
+            path,
+            data=json.dumps(body, ensure_ascii=True).encode("ascii"),
+            headers={"Content-Type": "application/json"},
+        )
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise RemoteServiceError(f"the manifest service sent invalid JSON for {path}") from exc
+
+    def acquire_lock(
+        self,
+        environment: str,
+        *,
+        holder: str | None = None,
+        reason: str,
+        ttl: timedelta | float = 7200,
+    ) -> Lock:
+        validate_environment_name(environment)
+        seconds = ttl.total_seconds() if isinstance(ttl, timedelta) else float(ttl)
+        body: dict[str, Any] = {"reason": reason, "ttl_seconds": seconds}
+        if holder is not None:
+            body["holder"] = holder
+        return _lock(self._post_json(f"/api/v1/environments/{environment}/lock", body))
+
+    def release_lock(
+        self, environment: str, *, holder: str | None = None, force: bool = False
+    ) -> Lock:
+        validate_environment_name(environment)
+        body: dict[str, Any] = {"force": force}
+        if holder is not None:
+            body["holder"] = holder
+        return _lock(self._post_json(f"/api/v1/environments/{environment}/unlock", body))
+
+    def locks(self) -> list[Lock]:
+        return [_lock(item) for item in _list(self._get_json("/api/v1/locks"), "locks")]
+
+    def request_approval(
+        self,
+        environment: str,
+        job: str,
+        number: int,
+        *,
+        requested_by: str | None = None,
+        requested_via: str | None = None,
+    ) -> ApprovalRequest:
+        """``requested_via`` is the token's identity, set by the service; not sent."""
+        validate_environment_name(environment)
+        body: dict[str, Any] = {"job": validate_job_name(job), "number": number}
+        if requested_by is not None:
+            body["requested_by"] = requested_by
+        data = self._post_json(f"/api/v1/environments/{environment}/approval-requests", body)
+        return _approval_request(data)
+
+    def approve(
+        self,
+        environment: str,
+        job: str,
+        number: int,
+        *,
+        approver: str | None = None,
+        comment: str | None = None,
+    ) -> ApprovalRequest:
+        """The approver is the token's identity; ``approver`` is not sent (a client cannot
+        choose who it is)."""
+        validate_environment_name(environment)
+        body: dict[str, Any] = {"job": validate_job_name(job), "number": number}
+        if comment is not None:
+            body["comment"] = comment
+        data = self._post_json(f"/api/v1/environments/{environment}/approvals", body)
+        return _approval_request(data)
+
+    def approval_request(self, environment: str, job: str, number: int) -> ApprovalRequest:
+        validate_environment_name(environment)
+        data = self._get_json(
+            f"/api/v1/environments/{environment}/approvals",
+            job=validate_job_name(job),
+            number=validate_build_number(number),
+        )
+        return _approval_request(data)
+
+    def environments_config(self) -> dict[str, Any]:
+        """The service's environments file as ``pipelinelib environments --json`` prints it."""
+        data = self._get_json("/api/v1/environments/config")
+        if not isinstance(data, dict):
+            raise RemoteServiceError("the manifest service sent an unexpected environments file")
+        return data
+
     def ping(self) -> None:
         self._request("GET", "/healthz")
 
@@ -332,6 +451,15 @@ def _message_of(response: requests.Response) -> str:
         return str(data["error"])
     text = response.text.strip().splitlines()
     return text[0][:200] if text else response.reason or f"HTTP {response.status_code}"
+
+
+def _type_of(response: requests.Response) -> str | None:
+    try:
+        data = response.json()
+    except ValueError:
+        return None
+    kind = data.get("type") if isinstance(data, dict) else None
+    return kind if isinstance(kind, str) else None
 
 
 def _list(data: Any, key: str) -> list[Any]:
@@ -355,3 +483,19 @@ def _manifest(data: Any) -> Manifest:
         return Manifest.from_dict(data)
     except InvalidInputError as exc:
         raise RemoteServiceError(f"the manifest service sent a bad manifest: {exc}") from exc
+
+
+def _lock(data: Any) -> Lock:
+    try:
+        return Lock.from_dict(data)
+    except InvalidInputError as exc:
+        raise RemoteServiceError(f"the manifest service sent a bad lock: {exc}") from exc
+
+
+def _approval_request(data: Any) -> ApprovalRequest:
+    try:
+        return ApprovalRequest.from_dict(data)
+    except (InvalidInputError, ValueError, TypeError) as exc:
+        raise RemoteServiceError(
+            f"the manifest service sent a bad approval request: {exc}"
+        ) from exc

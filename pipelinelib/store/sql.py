@@ -17,7 +17,7 @@ import hashlib
 import json
 import logging
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,6 +38,7 @@ from sqlalchemy.exc import (
     SQLAlchemyError,
 )
 
+from pipelinelib.environments import EnvironmentsConfig
 from pipelinelib.errors import (
     ConflictError,
     InvalidInputError,
@@ -59,6 +60,7 @@ from pipelinelib.model import (
     validate_service_name,
 )
 from pipelinelib.store import sql_ledger
+from pipelinelib.store.control import PromotionControl
 from pipelinelib.store.revision import SCHEMA_HEAD
 
 log = logging.getLogger(__name__)
@@ -190,11 +192,24 @@ def _sqlite_engine(url: URL) -> Engine:
     return engine
 
 
-class SqlStore:
-    """:class:`~pipelinelib.store.ManifestStore` over SQLAlchemy Core."""
+class SqlStore(PromotionControl):
+    """:class:`~pipelinelib.store.ManifestStore` over SQLAlchemy Core.
 
-    def __init__(self, engine: Engine, *, migrate: bool = True) -> None:
+    ``environments`` (the declared environments) turns on the promotion rules when recording
+    deployments (see :mod:`pipelinelib.store.control`); ``clock`` is for tests of expiry.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        migrate: bool = True,
+        environments: EnvironmentsConfig | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
         self.engine = engine
+        self.environments_config = environments or EnvironmentsConfig()
+        self.clock = clock or (lambda: datetime.now(UTC))
         self.dialect = engine.dialect.name
         self._insert = sqlite_dialect.insert if self.dialect == "sqlite" else pg_dialect.insert
         # Built once: constructing statements per publish costs more than executing them.
@@ -214,7 +229,14 @@ class SqlStore:
             self.ensure_schema()
 
     @classmethod
-    def from_url(cls, url: str, *, migrate: bool = True) -> SqlStore:
+    def from_url(
+        cls,
+        url: str,
+        *,
+        migrate: bool = True,
+        environments: EnvironmentsConfig | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> SqlStore:
         """Open (and migrate) the database at a SQLAlchemy URL: ``sqlite:///...`` or PostgreSQL."""
         try:
             parsed = make_url(normalize_url(url))
@@ -235,7 +257,7 @@ class SqlStore:
         except (NoSuchModuleError, ArgumentError) as exc:
             raise InvalidInputError(f"invalid database URL: {exc}") from exc
         try:
-            return cls(engine, migrate=migrate)
+            return cls(engine, migrate=migrate, environments=environments, clock=clock)
         except BaseException:
             engine.dispose()
             raise
@@ -337,7 +359,47 @@ class SqlStore:
     def publish(self, manifest: Manifest) -> bool:
         self._check_deployment(manifest)
         with _translate("record the build"), self._write() as conn:
+            if manifest.is_deployment:
+                if self._replayed(conn, manifest):
+                    return False  # an identical replay is answered before any rule
+                self._check_promotion_on(conn, manifest)
             return self._publish_on(conn, manifest)
+
+    def check_publish(self, manifest: Manifest) -> bool:
+        """Every check :meth:`publish` makes, recording nothing: True when it would create,
+        False when an identical record exists; the same errors publish would raise. Deploy jobs
+        run it before they apply (``record-deployment --check``)."""
+        self._check_deployment(manifest)
+        with _translate("check the build"), self.engine.connect() as conn, conn.begin() as txn:
+            try:
+                if manifest.is_deployment:
+                    if self._replayed(conn, manifest):
+                        return False
+                    self._check_promotion_on(conn, manifest)
+                return (
+                    conn.execute(
+                        _EXISTING_HASH, {"job": manifest.job, "number": manifest.number}
+                    ).scalar_one_or_none()
+                    is None
+                )
+            finally:
+                txn.rollback()
+
+    def _replayed(self, conn: Connection, manifest: Manifest) -> bool:
+        existing = conn.execute(
+            _EXISTING_HASH, {"job": manifest.job, "number": manifest.number}
+        ).scalar_one_or_none()
+        if existing is None:
+            return False
+        digest = hashlib.sha256(canonical_json(manifest).encode("ascii")).hexdigest()
+        if existing == digest:
+            return True
+        raise ConflictError(
+            f"{manifest.job} #{manifest.number} is already recorded with different "
+            "content; manifests are immutable",
+            job=manifest.job,
+            number=manifest.number,
+        )
 
     def _check_deployment(self, manifest: Manifest) -> None:
         """A deployment must be exactly its source (see ledger.check_deployment). Builds are
@@ -350,7 +412,9 @@ class SqlStore:
     def publish_many(self, manifests: Iterable[Manifest]) -> int:
         """Publish in one transaction (back-filling history); the count of builds created.
 
-        Same rules as :meth:`publish`: one conflict rolls the whole batch back.
+        Same rules as :meth:`publish`: one conflict rolls the whole batch back. The promotion
+        rules (locks, freeze windows, approvals) are of the moment a deployment happens and are
+        not applied to history being back-filled.
         """
         manifests = list(manifests)
         for manifest in manifests:

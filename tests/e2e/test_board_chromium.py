@@ -103,7 +103,7 @@ def test_board_renders_the_demo_matrix_and_keeps_hostile_names_inert(
     chromium = _chromium()
     db = demo.run(tmp_path / "demo", lambda _line: None)
     _add_hostile_sandbox(db)
-    service = start_service(f"sqlite:///{db}")
+    service = start_service(f"sqlite:///{db}", environments=demo.SOURCE_ENVIRONMENTS)
 
     dumped = _headless(chromium, tmp_path / "profile", "--dump-dom", service.url + "/")
     assert dumped.returncode == 0, dumped.stderr[-2000:]
@@ -115,10 +115,12 @@ def test_board_renders_the_demo_matrix_and_keeps_hostile_names_inert(
     rows = [c.get("data-service") for c in dom.cells if c.get("data-service")]
     assert rows == ["service1", "service2", "service3"]
     builds = [c.get("data-build") for c in dom.cells if c.get("data-build")]
-    # service1 row: 94 in test and beta (the demo's history), 90 in staging/live; service2: 45
-    # everywhere; service3: 7.
-    assert builds == ["94", "94", "90", "90", "45", "45", "45", "45", "7"]
+    # service1 row: 93 in test/beta (the demo's later history), 91 in staging, 90 in live (rolled
+    # back); service2: 45 everywhere; service3: 7.
+    assert builds == ["93", "93", "91", "90", "45", "45", "45", "45", "7"]
     text = "".join(dom.text)
+    assert "rollback: checkout errors after the last release" in text
+    assert "approved by demo-lead" in text
     assert XSS in text  # shown to people as the text it is
     assert "img" not in dom.tags  # and never became an element
     assert "script" not in dom.tags
@@ -145,12 +147,25 @@ def test_history_and_diff_pages_render_in_the_browser(
 ) -> None:
     chromium = _chromium()
     db = demo.run(tmp_path / "demo", lambda _line: None)
-    service = start_service(f"sqlite:///{db}")
+    service = start_service(f"sqlite:///{db}", environments=demo.SOURCE_ENVIRONMENTS)
     history = _headless(chromium, tmp_path / "p", "--dump-dom", service.url + "/environments/test")
     dom = _Dom()
     dom.feed(history.stdout)
     numbers = [c.get("data-number") for c in dom.cells if c.get("data-number")]
-    assert numbers == ["5", "4", "3", "2", "1"]
+    assert numbers == ["4", "3", "2", "1"]
+    live = _headless(chromium, tmp_path / "p", "--dump-dom", service.url + "/environments/live")
+    dom = _Dom()
+    dom.feed(live.stdout)
+    text = " ".join(dom.text)
+    assert [c.get("data-number") for c in dom.cells if c.get("data-number")] == ["4", "3", "2"]
+    for shown in (
+        "rollback",
+        "reason: checkout errors after the last release",
+        "requested by demo-dev",
+        "approved by demo-lead",
+        "lock deploy-live#4",
+    ):
+        assert shown in text, shown
     diff = _headless(
         chromium, tmp_path / "p", "--dump-dom", service.url + "/diff?from=test&to=live"
     )

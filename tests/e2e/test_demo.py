@@ -20,22 +20,34 @@ def test_demo_promotes_one_set_of_images_and_leaves_the_ledger(tmp_path: Path) -
         builds = {env: {n: s.build for n, s in m.services.items()} for env, m in envs.items()}
         assert builds == {
             "test": {"service1": 91, "service2": 45},
-            "beta": {"service1": 90, "service2": 45},
-            "staging": {"service1": 90, "service2": 45},
-            "live": {"service1": 90, "service2": 45},
+            "beta": {"service1": 91, "service2": 45},
+            "staging": {"service1": 91, "service2": 45},
+            "live": {"service1": 90, "service2": 45},  # rolled back
         }
-        # Live runs exactly the images staging ran: same tags AND digests, copied unchanged.
-        assert envs["live"].services == envs["staging"].services == envs["beta"].services
+        first_live = store.get_build("deploy-live", 2)
+        # Live ran exactly the images staging ran: same tags AND digests, copied unchanged;
+        # the rollback runs exactly what live ran before.
+        assert first_live.services == store.get_build("deploy-staging", 1).services
+        assert envs["live"].services == first_live.services
         assert {s.image for s in envs["live"].services.values()} == {
             f"{demo.REGISTRY}/service1:90",
             f"{demo.REGISTRY}/service2:45",
         }
-        assert envs["beta"].source == SourceRef("deploy-test", 1)
-        assert envs["staging"].source == SourceRef("deploy-beta", 1)
-        assert envs["live"].source == SourceRef("deploy-staging", 1)
+        assert envs["beta"].source == SourceRef("deploy-test", 2)
+        assert envs["staging"].source == SourceRef("deploy-beta", 2)
+        assert first_live.source == SourceRef("deploy-staging", 1)
         assert envs["test"].source is None  # composed from the service build jobs
         assert [m.number for m in store.history("test")] == [2, 1]
-        assert [m.number for m in store.history("live")] == [1]
+        # deploy-live #1 (test straight to live) was refused: nothing recorded.
+        assert [m.number for m in store.history("live")] == [4, 3, 2]
+        rollback = envs["live"].deployment
+        assert rollback is not None and rollback.kind == "rollback"
+        assert envs["live"].source == SourceRef("deploy-live", 2)
+        assert rollback.reason == "checkout errors after the last release"
+        assert [a.by for a in rollback.approvals] == [demo.APPROVER]
+        assert rollback.requested_by == demo.REQUESTER
+        assert rollback.lock == "deploy-live#4"
+        assert store.locks() == []  # every deploy released its lock
         change = {c.service: c for c in pipeline.diff(store, "test", "live").services}
         assert change["service1"].change == "upgrade"
         assert [c.build for c in change["service1"].commits] == [91]
@@ -48,8 +60,12 @@ def test_demo_promotes_one_set_of_images_and_leaves_the_ledger(tmp_path: Path) -
         store.close()
     text = "\n".join(said)
     assert "refused: appcluster-live is a live stack" in text
+    assert "live takes deployments of staging only" in text
+    assert "refused: cannot lock: live is locked by deploy-live#2" in text
+    assert "approving your own request is not allowed" in text
+    assert "would run: pipelinelib orchestrate apply appcluster-live" in text
     assert "a person picks '1-" in text or 'a person picks "1-' in text
-    env_file = tmp_path / "demo" / "jobs" / "deploy-live" / "1" / "output" / "service1.env.groovy"
+    env_file = tmp_path / "demo" / "jobs" / "deploy-live" / "2" / "output" / "service1.env.groovy"
     assert "env.SERVICE1_BUILD = '90'" in env_file.read_text()
 
 
@@ -63,7 +79,7 @@ def test_the_demo_command_runs_and_refuses_a_used_directory(tmp_path: Path) -> N
         timeout=120,
     )
     assert first.returncode == 0, first.stderr
-    assert "== 6. What is where" in first.stdout
+    assert "== 8. What is where" in first.stdout
     assert (workdir / "pipelinelib.db").exists()
     again = subprocess.run(
         [sys.executable, "-m", "pipelinelib", "demo", "--workdir", str(workdir)],

@@ -12,16 +12,25 @@ record is the manifest without its services.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import attrs
 
-from pipelinelib.errors import ConflictError, InvalidInputError, NotFoundError
+from pipelinelib.errors import (
+    ConflictError,
+    InvalidInputError,
+    LockedError,
+    NotFoundError,
+    PermissionDeniedError,
+)
 from pipelinelib.ledger import DeploymentEntry, DeploymentPage, DeploymentRecord
 from pipelinelib.model import (
     MAX_TEXT,
     RESULTS,
+    Approval,
+    ApprovalRequest,
     Choice,
+    Lock,
     Manifest,
     ServiceBuild,
     clean_text,
@@ -30,6 +39,7 @@ from pipelinelib.model import (
     validate_job_name,
     validate_service_name,
 )
+from pipelinelib.promotion import lock_message, rfc3339
 
 MAX_LIMIT = 1000  # SqlStore's MAX_LIMIT
 
@@ -60,6 +70,9 @@ class MemoryStore:
         self.records: dict[tuple[str, int], _Record] = {}
         self.calls: list[tuple[str, tuple[object, ...]]] = []
         self.closed = False
+        self.held_locks: list[Lock] = []  # locks a test plants as they are
+        self._locks: dict[str, Lock] = {}
+        self._requests: dict[tuple[str, str, int], ApprovalRequest] = {}
         self.opened: list[tuple[str | None, str | None, str]] = []  # set by CLI test fixtures
         for manifest in manifests or []:
             self.publish(manifest)
@@ -254,6 +267,114 @@ class MemoryStore:
 
     def ping(self) -> None:
         """Always answers: memory does not go away."""
+
+    def check_publish(self, manifest: Manifest) -> bool:
+        self.calls.append(("check_publish", (manifest.job, manifest.number)))
+        if manifest.is_deployment:
+            from pipelinelib.ledger import check_deployment
+
+            check_deployment(manifest, self.get_build, self.find_service_build)
+        existing = self.records.get((manifest.job, manifest.number))
+        if existing is not None and existing.manifest.to_dict() != manifest.to_dict():
+            raise ConflictError(f"{manifest.job} #{manifest.number} exists with other content")
+        return existing is None
+
+    # Promotion control, as SqlStore's PromotionControl (pipelinelib/store/control.py) does it
+    # without an environments file: one lock per environment with expiry, approval requests
+    # whose requester may not approve. The environment rules are the SQL store's alone
+    # (tests/integration/store/test_promotion.py).
+    def acquire_lock(
+        self, environment: str, *, holder: str, reason: str, ttl: timedelta | float = 7200
+    ) -> Lock:
+        self.calls.append(("acquire_lock", (environment, holder)))
+        validate_environment_name(environment)
+        now = datetime.now(UTC).replace(microsecond=0)
+        seconds = ttl.total_seconds() if isinstance(ttl, timedelta) else float(ttl)
+        if not 1 <= seconds <= 7 * 86400:
+            raise InvalidInputError("a lock's ttl must be between 1 second and 7 days")
+        current = self._locks.get(environment)
+        if current is not None and current.holder != holder and not self._expired(current, now):
+            raise LockedError(f"cannot lock: {lock_message(current)}")
+        taken = Lock(
+            environment, holder, reason, rfc3339(now), rfc3339(now + timedelta(seconds=seconds))
+        )
+        self._locks[environment] = taken
+        return taken
+
+    def release_lock(self, environment: str, *, holder: str, force: bool = False) -> Lock:
+        self.calls.append(("release_lock", (environment, holder)))
+        current = self._locks.get(environment)
+        if current is None:
+            raise NotFoundError(f"{environment} is not locked")
+        expired = self._expired(current, datetime.now(UTC))
+        if current.holder != holder and not force and not expired:
+            raise LockedError(f"cannot unlock: {lock_message(current)}")
+        del self._locks[environment]
+        return attrs.evolve(current, expired=expired)
+
+    def locks(self) -> list[Lock]:
+        self.calls.append(("locks", ()))
+        now = datetime.now(UTC)
+        found = [*self.held_locks, *self._locks.values()]
+        return [attrs.evolve(lk, expired=self._expired(lk, now)) for lk in found]
+
+    @staticmethod
+    def _expired(lock: Lock, now: datetime) -> bool:
+        return datetime.fromisoformat(lock.expires_at) <= now
+
+    def request_approval(
+        self,
+        environment: str,
+        job: str,
+        number: int,
+        *,
+        requested_by: str,
+        requested_via: str | None = None,
+    ) -> ApprovalRequest:
+        self.calls.append(("request_approval", (environment, job, number)))
+        key = (environment, job, number)
+        existing = self._requests.get(key)
+        if existing is not None:
+            if existing.requested_by != requested_by:
+                raise ConflictError(f"{job}#{number} was requested by {existing.requested_by}")
+            return existing
+        made = ApprovalRequest(
+            environment,
+            job,
+            number,
+            requested_by,
+            requested_via,
+            rfc3339(datetime.now(UTC)),
+        )
+        self._requests[key] = made
+        return made
+
+    def approve(
+        self,
+        environment: str,
+        job: str,
+        number: int,
+        *,
+        approver: str,
+        comment: str | None = None,
+    ) -> ApprovalRequest:
+        self.calls.append(("approve", (environment, job, number, approver)))
+        request = self.approval_request(environment, job, number)
+        if approver in (request.requested_by, request.requested_via):
+            raise PermissionDeniedError("approving your own request is not allowed")
+        if any(a.by == approver for a in request.approvals):
+            return request
+        approval = Approval(approver, rfc3339(datetime.now(UTC)), comment)
+        updated = attrs.evolve(request, approvals=(*request.approvals, approval))
+        self._requests[(environment, job, number)] = updated
+        return updated
+
+    def approval_request(self, environment: str, job: str, number: int) -> ApprovalRequest:
+        self.calls.append(("approval_request", (environment, job, number)))
+        found = self._requests.get((environment, job, number))
+        if found is None:
+            raise NotFoundError(f"no approval request for {job}#{number} in {environment}")
+        return found
 
     def close(self) -> None:
         self.closed = True

@@ -74,7 +74,11 @@ def test_deploy_then_promote_then_status_and_diff(
 
     status = run_cli(["status", "--db", db, "--json"])
     envs = json.loads(status.stdout)["environments"]
-    assert list(envs) == ["test", "beta"]
+    assert list(envs) == ["beta", "test"]  # no environments file: alphabetical
+    declared = tmp_path / "pipelinelib.toml"
+    declared.write_text('[environments.test]\n[environments.beta]\nupstream = "test"\n')
+    status = run_cli(["status", "--db", db, "--json", "--environments-file", str(declared)])
+    assert list(json.loads(status.stdout)["environments"]) == ["test", "beta"]  # promotion order
     assert envs["beta"]["source"] == {"job": "deploy-test", "number": 1}
     assert envs["beta"]["services"] == envs["test"]["services"]
 

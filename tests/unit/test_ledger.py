@@ -30,8 +30,13 @@ def _deploy(env: str, number: int, **builds: int) -> Manifest:
     )
 
 
+DECLARED = ("test", "beta", "staging", "live", "sandbox")  # as pipelinelib.toml declares them
+
+
 def test_environments_follow_the_pipeline_order_then_the_alphabet() -> None:
-    assert order_environments(["live", "zeta", "test", "alpha", "staging", "beta"]) == [
+    names = ["live", "zeta", "test", "alpha", "staging", "beta"]
+    assert order_environments(names) == sorted(names)  # no environments file: the alphabet
+    assert order_environments(names, DECLARED) == [
         "test",
         "beta",
         "staging",
@@ -96,7 +101,8 @@ def test_board_lists_every_service_of_every_environment() -> None:
         {
             "live": DeploymentEntry(_deploy("live", 4, service1=90)),
             "test": DeploymentEntry(_deploy("test", 12, service1=95, service2=40)),
-        }
+        },
+        DECLARED,
     )
     assert [c.name for c in board.environments] == ["test", "live"]
     assert board.services == ("service1", "service2")

@@ -137,3 +137,49 @@ def test_manifest_equality_survives_round_trip_with_nul(any_store: ManifestStore
     )
     any_store.publish(manifest)
     assert any_store.get_build("j", 1) == manifest
+
+
+# --- promotion control: the same on every store (docs/promotion.md) ---------------------------
+
+
+def test_locks_have_one_holder_and_say_who(any_store: ManifestStore) -> None:
+    from pipelinelib.errors import LockedError
+
+    taken = any_store.acquire_lock("live", holder="deploy-live#3", reason="deploy-live #3")
+    assert (taken.environment, taken.holder, taken.expired) == ("live", "deploy-live#3", False)
+    again = any_store.acquire_lock("live", holder="deploy-live#3", reason="extended", ttl=600)
+    assert again.reason == "extended"  # the holder extends its own lock
+    with pytest.raises(LockedError, match=r"live is locked by deploy-live#3 until .*: extended"):
+        any_store.acquire_lock("live", holder="ann", reason="maintenance")
+    assert [(lk.environment, lk.holder) for lk in any_store.locks()] == [("live", "deploy-live#3")]
+    with pytest.raises(LockedError):
+        any_store.release_lock("live", holder="ann")
+    assert any_store.release_lock("live", holder="deploy-live#3").holder == "deploy-live#3"
+    assert any_store.locks() == []
+    with pytest.raises(NotFoundError, match="live is not locked"):
+        any_store.release_lock("live", holder="deploy-live#3")
+
+
+def test_approval_requests_are_idempotent_and_keep_their_requester(
+    any_store: ManifestStore,
+) -> None:
+    with pytest.raises(NotFoundError, match="no approval request"):
+        any_store.approval_request("live", "deploy-live", 4)
+    first = any_store.request_approval("live", "deploy-live", 4, requested_by="dev")
+    assert (first.requested_by, first.approvals) == ("dev", ())
+    assert any_store.request_approval("live", "deploy-live", 4, requested_by="dev") == first
+    with pytest.raises(ConflictError, match="requested by dev"):
+        any_store.request_approval("live", "deploy-live", 4, requested_by="eve")
+    from pipelinelib.errors import PermissionDeniedError
+    from pipelinelib.store.http import HttpStore
+
+    if isinstance(any_store, HttpStore):
+        # Over HTTP the approver is the token's identity, never an argument:
+        # tests/integration/service/test_promotion_api.py.
+        return
+
+    with pytest.raises(PermissionDeniedError, match="approving your own request"):
+        any_store.approve("live", "deploy-live", 4, approver="dev")
+    approved = any_store.approve("live", "deploy-live", 4, approver="lead", comment="ok")
+    assert [(a.by, a.comment) for a in approved.approvals] == [("lead", "ok")]
+    assert any_store.approval_request("live", "deploy-live", 4) == approved

@@ -25,7 +25,8 @@ def store() -> MemoryStore:
 
 
 def test_status_orders_environments_and_names_one(store: MemoryStore) -> None:
-    assert list(query.status(store)) == ["test", "live"]
+    assert list(query.status(store)) == ["live", "test"]  # no environments file: alphabetical
+    assert list(query.status(store, declared=["test", "beta", "live"])) == ["test", "live"]
     assert query.status(store, "live")["live"].services["service1"].build == 90
     with pytest.raises(NotFoundError, match="nothing is deployed to beta"):
         query.status(store, "beta")

@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004_ledger_indexes"
-down_revision = "0002"
+down_revision = "0003_promotion_control"  # re-chained after issue 14 (merged in issue-17)
 branch_labels = None
 depends_on = None
 
