@@ -27,6 +27,7 @@ from pipelinelib.ledger import (
 from pipelinelib.model import validate_environment_name
 from pipelinelib.pipeline import query
 from pipelinelib.service import api
+from pipelinelib.service.links import Links
 from pipelinelib.store import ManifestStore
 
 
@@ -49,6 +50,9 @@ def _environment() -> jinja2.Environment:
 
 
 def _render(template: str, urls: Urls, nav: Sequence[str], **context: object) -> str:
+    context.setdefault("refresh", 0)  # seconds of <meta http-equiv="refresh">; 0: none
+    if context.get("links") is None:  # no templates: link the recorded http(s) BUILD_URL only
+        context["links"] = Links()
     return (
         _environment()
         .get_template(template)
@@ -75,13 +79,12 @@ def _page_url(endpoint: str, **params: Any) -> str:
 def render_board(board: Board, urls: Urls, **insight: object) -> str:
     """``insight``: the grid's additions (service/insight.py ``board_context``): ``status``,
     ``drift``, ``links``, ``refresh``; without them the plain grid."""
-    extra = {"status": {}, "drift": {}, "links": None, "refresh": 0, **insight}
+    extra = {"status": {}, "drift": {}, **insight}
     return _render("board.html", urls, [c.name for c in board.environments], board=board, **extra)
 
 
 def render_page(template: str, nav: Sequence[str], **context: object) -> str:
     """A page of service/insight.py with the board's navigation."""
-    context.setdefault("refresh", 0)
     return _render(template, _urls(), nav, **context)
 
 
