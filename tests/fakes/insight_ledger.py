@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipelinelib.model import DeploymentInfo, Manifest, ServiceBuild, SourceRef
+from pipelinelib.model import Approval, DeploymentInfo, Manifest, ServiceBuild, SourceRef
 
 SERVICES = ("service1", "service2")
 
@@ -23,16 +23,14 @@ def service_build(service: str, build: int, message: str | None = None) -> Servi
     )
 
 
-def deployment_info(**fields: Any) -> DeploymentInfo | None:
-    """DeploymentInfo with the fields this checkout's model knows (issue 14 adds kind, reason,
-    requested_by, approvals); the others are dropped."""
-    known = {a.name for a in DeploymentInfo.__attrs_attrs__}
-    return DeploymentInfo(**{k: v for k, v in fields.items() if k in known})
+def deployment_info(**fields: Any) -> DeploymentInfo:
+    return DeploymentInfo(**fields)
 
 
 def record_ledger(store: Any, *, display: str = "Release {n}", builds: int = 4) -> None:
-    """test: deploy-test #1..builds (builds 90..), #builds+1 FAILED; beta: promotions of #1 and
-    #2, then a rollback to #1 when the model knows rollbacks."""
+    """test: deploy-test #1..builds (builds 90..), #builds+1 FAILED; beta: promotions of
+    deploy-test #1 and #2, then deploy-beta #3, a rollback to deploy-beta #1 (so #2 is
+    ROLLED_BACK), approved by carol."""
     for i in range(builds):
         for s in SERVICES:
             entry = service_build(s, 90 + i, display.format(n=i + 1))
@@ -78,3 +76,19 @@ def record_ledger(store: Any, *, display: str = "Release {n}", builds: int = 4) 
                 deployment=deployment_info(requested_by="bob"),
             )
         )
+    store.publish(
+        Manifest(
+            job="deploy-beta",
+            number=3,
+            environment="beta",
+            display_name="Rollback to " + display.format(n=1),
+            source=SourceRef("deploy-beta", 1),
+            services=[service_build(s, 90, display.format(n=1)) for s in SERVICES],
+            deployment=deployment_info(
+                kind="rollback",
+                reason="errors after " + display.format(n=2),
+                requested_by="bob",
+                approvals=[Approval(by="carol", at="2026-11-29T10:00:00Z")],
+            ),
+        )
+    )
