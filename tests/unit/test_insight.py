@@ -139,3 +139,16 @@ def test_drift_reads_like_a_sentence() -> None:
     assert Drift("beta", "test", "api", 87, 90, behind=3).text == "beta is 3 builds behind test"
     assert Drift("beta", "test", "api", 91, 90).text == "beta is 1 build ahead of test"
     assert Drift("beta", "test", "api", None, 90).direction == "missing"
+
+
+def test_commit_time_needs_an_offset_and_is_kept_in_utc() -> None:
+    from pipelinelib.errors import InvalidInputError
+    from pipelinelib.model import ServiceBuild
+
+    entry = ServiceBuild(name="api", build=1, commit_time="2026-11-29T10:00:00+10:00")
+    assert entry.commit_time == "2026-11-29T00:00:00Z"
+    assert entry.committed_at == datetime(2026, 11, 29, tzinfo=UTC)
+    assert "commit_time" not in ServiceBuild(name="api", build=1).to_dict()  # hashes unchanged
+    for bad in ("2026-11-29T10:00:00", "yesterday", 1700000000):
+        with pytest.raises(InvalidInputError):
+            ServiceBuild(name="api", build=1, commit_time=bad)
