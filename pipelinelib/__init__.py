@@ -78,9 +78,26 @@ _WHERE: dict[str, tuple[str, str]] = {
     # Named apart from their modules: `from pipelinelib import orchestrate` is the module.
     "read_import_dir": ("pipelinelib.pipeline.importdir", "read"),
     "orchestrate_stack": ("pipelinelib.pipeline", "orchestrate"),
+    # promotion control (docs/promotion.md)
+    **{name: ("pipelinelib.model", name) for name in ("Approval", "ApprovalRequest", "Lock")},
+    **{
+        name: ("pipelinelib.errors", name)
+        for name in (
+            "LockedError",
+            "LockExpiredError",
+            "PromotionRefusedError",
+            "UnknownEnvironmentError",
+        )
+    },
+    "load_environments": ("pipelinelib.environments", "load_environments"),
+    "holding_lock": ("pipelinelib.promotion", "holding_lock"),
+    "plan_rollback": ("pipelinelib.pipeline.rollback", "plan_rollback"),
+    "run_rollback": ("pipelinelib.pipeline.rollback", "run_rollback"),
 }
 
 __all__ = [
+    "Approval",
+    "ApprovalRequest",
     "ArtifactFormatError",
     "AuthenticationError",
     "AwsError",
@@ -95,34 +112,43 @@ __all__ = [
     "InvalidInputError",
     "InvalidNameError",
     "JenkinsError",
+    "Lock",
+    "LockExpiredError",
+    "LockedError",
     "Manifest",
     "ManifestStore",
     "NotFoundError",
     "PayloadTooLargeError",
     "PermissionDeniedError",
     "PipelinelibError",
+    "PromotionRefusedError",
     "RemoteServiceError",
     "RolloutError",
     "ServiceBuild",
     "SourceRef",
     "StoreUnavailableError",
     "TerraformError",
+    "UnknownEnvironmentError",
     "UnsafeArtifactPathError",
     "VerificationError",
     "__version__",
     "copy_artifact",
     "diff",
+    "holding_lock",
     "import_artifacts",
     "list_builds",
     "list_choices",
     "list_jenkins_builds",
+    "load_environments",
     "open_store",
     "orchestrate_stack",
     "parse_overrides",
+    "plan_rollback",
     "publish_artifact",
     "read_import_dir",
     "read_rollout_file",
     "record_deployment",
+    "run_rollback",
     "select_build",
     "set_display_name",
     "status",
@@ -147,6 +173,8 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
+    # promotion control
+    from pipelinelib.environments import load_environments
     from pipelinelib.errors import (
         ArtifactFormatError,
         AuthenticationError,
@@ -159,18 +187,31 @@ if TYPE_CHECKING:
         ImportMismatchError,
         InvalidInputError,
         InvalidNameError,
+        LockedError,
+        LockExpiredError,
         NotFoundError,
         PayloadTooLargeError,
         PermissionDeniedError,
         PipelinelibError,
+        PromotionRefusedError,
         RemoteServiceError,
         RolloutError,
         StoreUnavailableError,
         TerraformError,
+        UnknownEnvironmentError,
         UnsafeArtifactPathError,
         VerificationError,
     )
-    from pipelinelib.model import Choice, DeploymentInfo, Manifest, ServiceBuild, SourceRef
+    from pipelinelib.model import (
+        Approval,
+        ApprovalRequest,
+        Choice,
+        DeploymentInfo,
+        Lock,
+        Manifest,
+        ServiceBuild,
+        SourceRef,
+    )
     from pipelinelib.pipeline import (
         copy_artifact,
         diff,
@@ -190,4 +231,6 @@ if TYPE_CHECKING:
     )
     from pipelinelib.pipeline import orchestrate as orchestrate_stack
     from pipelinelib.pipeline.importdir import read as read_import_dir
+    from pipelinelib.pipeline.rollback import plan_rollback, run_rollback
+    from pipelinelib.promotion import holding_lock
     from pipelinelib.store import ManifestStore, open_store

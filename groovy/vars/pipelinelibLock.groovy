@@ -15,7 +15,7 @@ def call(Map args = [:], Closure body = null) {
     String problem = Args.problemWithPattern(args.environment, Args.SERVICE_PATTERN, 'environment name') ?:
         (args.reason?.toString()?.trim() ? Args.problemWithText(args.reason, 'lock reason') : 'a lock reason is required')
     if (problem == null && args.ttl != null) {
-        problem = Args.problemWithPattern(args.ttl.toString(), Args.TIMEOUT_PATTERN, 'ttl')
+        problem = Args.problemWithDuration(args.ttl)
     }
     if (problem != null) {
         error("pipelinelibLock: ${problem}")
