@@ -212,6 +212,7 @@ def compute(
     scope: str = "all",
     service: str | None = None,
     first_seen: Mapping[tuple[str, str, int], datetime] | None = None,
+    judged: Mapping[int, str] | None = None,
 ) -> Metrics:
     """The four keys of ``events`` (any order) in the window ``start <= at < end``.
 
@@ -219,10 +220,11 @@ def compute(
     window opened (a failure open at ``start``) and which builds it had already run (lead time
     counts a build's *first* deployment only). ``service``: only deployments that changed that
     service's build (per-service metrics). ``first_seen`` ``{(environment, service, build):
-    time}`` can name first deployments older than the events passed.
+    time}`` can name first deployments older than the events passed. ``judged``: the
+    :func:`outcomes` of (at least) these events when the caller already has them.
     """
     all_events = sorted(events, key=lambda e: (e.at, e.id))
-    outcome = outcomes(all_events)
+    outcome = judged if judged is not None else outcomes(all_events)
     if service is not None:
         all_events = _changing(all_events, service)
     in_window = [e for e in all_events if start <= e.at < end]

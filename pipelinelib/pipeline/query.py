@@ -139,7 +139,7 @@ def metrics(
     times of those builds in one batch query per service. InvalidInputError for a window that
     is not positive.
     """
-    from pipelinelib.insight import Event, MetricsReport, ServiceChange, compute
+    from pipelinelib.insight import MetricsReport, ServiceChange, compute, event_of, outcomes
     from pipelinelib.ledger import order_environments
 
     if window <= timedelta(0):
@@ -148,19 +148,23 @@ def metrics(
         validate_environment_name(environment)
     end = now or datetime.now(UTC)
     start = end - window
-    records = _all_deployments(store, environment=environment, since=start)
-    services = sorted(
-        {
-            name
-            for entry in store.environment_entries().values()
-            for name in entry.deployment.services
-        }
-    )
-    ran: dict[int, list[tuple[str, int]]] = {}
-    for name in services:
-        for record in _all_deployments(store, environment=environment, service=name, since=start):
-            if record.service_build is not None:
-                ran.setdefault(record.id, []).append((name, record.service_build))
+    lean = getattr(store, "deployment_events", None)
+    if lean is not None:  # a SQL store: two queries of plain rows (store/sql_insight.py)
+        bare, rows = lean(since=start, environment=environment)
+        ran: dict[int, list[tuple[str, int]]] = {}
+        for build_id, name, build in rows:
+            ran.setdefault(build_id, []).append((name, build))
+    else:
+        records = _all_deployments(store, environment=environment, since=start)
+        bare = [event_of(r) for r in records]
+        ran = {}
+        services = sorted(
+            {n for entry in store.environment_entries().values() for n in entry.deployment.services}
+        )
+        for name in services:
+            for r in _all_deployments(store, environment=environment, service=name, since=start):
+                if r.service_build is not None:
+                    ran.setdefault(r.id, []).append((name, r.service_build))
     ranges: dict[str, tuple[int, int]] = {}
     for pairs in ran.values():
         for name, build in pairs:
@@ -172,22 +176,20 @@ def metrics(
         for name, builds in found.items():
             for b in builds:
                 commit_times[(name, b.build)] = b.committed_at
+    changes: dict[tuple[str, int], ServiceChange] = {}
     events = [
-        Event(
-            id=r.id,
-            environment=r.environment,
-            at=r.recorded_at or end,
-            result=r.result,
-            kind=str(getattr(r.deployment, "kind", "deploy")),
-            rollout=r.deployment.rollout if r.deployment else None,
+        attrs.evolve(
+            e,
             services=tuple(
-                ServiceChange(name, build, commit_times.get((name, build)))
-                for name, build in ran.get(r.id, ())
+                changes.setdefault(key, ServiceChange(key[0], key[1], commit_times.get(key)))
+                for key in ran.get(e.id, ())
             ),
         )
-        for r in records
+        for e in bare
     ]
-    overall = compute(events, start=start, end=end, scope=environment or "all")
+    services = sorted({name for name, _ in changes})
+    judged = outcomes(events)
+    overall = compute(events, start=start, end=end, scope=environment or "all", judged=judged)
     environments = {
         name: compute(
             [e for e in events if e.environment == name], start=start, end=end, scope=name
@@ -195,7 +197,8 @@ def metrics(
         for name in order_environments({e.environment for e in events}, declared)
     }
     per_service = {
-        name: compute(events, start=start, end=end, scope=name, service=name) for name in services
+        name: compute(events, start=start, end=end, scope=name, service=name, judged=judged)
+        for name in services
     }
     return MetricsReport(overall, environments, per_service)
 

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -62,6 +62,9 @@ from pipelinelib.model import (
 from pipelinelib.store import sql_ledger
 from pipelinelib.store.control import PromotionControl
 from pipelinelib.store.revision import SCHEMA_HEAD
+
+if TYPE_CHECKING:
+    from pipelinelib.insight import Event
 
 log = logging.getLogger(__name__)
 
@@ -753,6 +756,14 @@ class SqlStore(PromotionControl):
         if since is not None:
             query = query.where(builds.c.created_at >= since)
         return query.order_by(order.desc()).limit(limit + 1)
+
+    def deployment_events(
+        self, *, since: datetime, environment: str | None = None
+    ) -> tuple[list[Event], list[tuple[int, str, int]]]:
+        """The metrics' lean read of a window (store/sql_insight.py, issue 17)."""
+        from pipelinelib.store import sql_insight
+
+        return sql_insight.deployment_events(self, since=since, environment=environment)
 
     def explain(self, statement: Any, params: Mapping[str, Any] | None = None) -> str:
         """The database's plan of a statement (tests prove the ledger queries use indexes)."""
