@@ -305,3 +305,85 @@ def _pct(value: float | None) -> str:
 
 
 __all__ = ["Drift", "blueprint", "board_context"]
+
+
+def openapi_paths(json_response: Any, read_errors: Mapping[str, Any], limit: Any) -> dict[str, Any]:
+    """The OpenAPI entries of this module's routes (merged by service/openapi.py)."""
+    name = {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,62}$"}
+    html = {"200": {"description": "HTML page", "content": {"text/html": {}}}, **read_errors}
+    history_params = [
+        {"name": "environment", "in": "query", "schema": name},
+        {"name": "service", "in": "query", "schema": name},
+        {
+            "name": "since",
+            "in": "query",
+            "description": "ISO 8601 date or date-time (UTC without a zone)",
+            "schema": {"type": "string", "format": "date-time"},
+        },
+        {
+            "name": "before",
+            "in": "query",
+            "description": "the next_before of the previous page",
+            "schema": {"type": "integer", "minimum": 1, "maximum": 2147483647},
+        },
+        {**limit, "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 50}},
+    ]
+    metrics_params = [
+        {"name": "environment", "in": "query", "schema": name},
+        {
+            "name": "window",
+            "in": "query",
+            "description": "how far back: 7d, 30d, 12h, 1h30m (at most 3660d)",
+            "schema": {"type": "string", "default": "30d", "maxLength": 20},
+        },
+    ]
+    page = {
+        "type": "object",
+        "required": ["deployments", "next_before"],
+        "properties": {
+            "deployments": {"type": "array", "items": {"type": "object"}},
+            "next_before": {"type": "integer", "nullable": True},
+        },
+    }
+    report = {
+        "type": "object",
+        "required": ["overall", "environments", "services"],
+        "properties": {
+            "definitions": {"type": "string"},
+            "overall": {"type": "object"},
+            "environments": {"type": "object", "additionalProperties": {"type": "object"}},
+            "services": {"type": "object", "additionalProperties": {"type": "object"}},
+        },
+    }
+    return {
+        "/api/v1/history": {
+            "get": {
+                "summary": "Deployments newest first with outcome (SUCCESS, FAILURE, "
+                "ROLLED_BACK), who, approvals, overrides, reasons (issue 17)",
+                "parameters": history_params,
+                "responses": {"200": json_response("a page of history", page), **read_errors},
+            }
+        },
+        "/api/v1/metrics": {
+            "get": {
+                "summary": "DORA metrics over a window, overall, per environment and per "
+                "service (issue 17)",
+                "parameters": metrics_params,
+                "responses": {"200": json_response("the metrics", report), **read_errors},
+            }
+        },
+        "/history": {
+            "get": {
+                "summary": "The web board: deployments of every environment (HTML)",
+                "parameters": history_params,
+                "responses": html,
+            }
+        },
+        "/insight": {
+            "get": {
+                "summary": "The web board: DORA metrics with SVG plots (HTML)",
+                "parameters": metrics_params,
+                "responses": html,
+            }
+        },
+    }

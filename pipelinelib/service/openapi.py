@@ -73,6 +73,11 @@ def document() -> dict[str, Any]:
             "digest": {"type": "string", "nullable": True},
             "commit": {"type": "string", "nullable": True, "pattern": "^[0-9a-f]{7,64}$"},
             "commit_message": nullable_text,
+            "commit_time": {
+                "type": "string",
+                "format": "date-time",
+                "description": "RFC 3339, when the commit was made (issue 17; optional)",
+            },
         },
     }
     approval = {
@@ -144,7 +149,7 @@ def document() -> dict[str, Any]:
             },
         },
     }
-    return {
+    doc: dict[str, Any] = {
         "openapi": "3.0.3",
         "info": {
             "title": "pipelinelib manifest service",
@@ -559,6 +564,10 @@ def document() -> dict[str, Any]:
             },
         },
     }
+    from pipelinelib.service.insight import openapi_paths
+
+    doc["paths"].update(openapi_paths(_json, _READ_ERRORS, _LIMIT))
+    return doc
 
 
 _ENV = {
