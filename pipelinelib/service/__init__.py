@@ -101,6 +101,7 @@ def create_app(
         "metrics": metrics.Metrics(),
         "choices_cache": ChoicesCache(),
         "environments": environments,
+        "links": insight.startup_links(),  # the board's URL templates (issue 17)
     }
     app.register_blueprint(api.blueprint)
     app.register_blueprint(board.blueprint)

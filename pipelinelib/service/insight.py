@@ -140,17 +140,17 @@ class ColumnStatus:
     lock: Any = None
 
 
-def links() -> Links:
-    found: Links = current_app.extensions["pipelinelib"].setdefault(
-        "links", Links.from_config(_config_links())
-    )
-    return found
-
-
-def _config_links() -> dict[str, str | None]:
+def startup_links() -> Links:
+    """The board's link templates and refresh from the environment, checked when the service
+    starts (create_app): a bad template stops the service instead of failing every page."""
     from pipelinelib import config
 
-    return config.link_templates()
+    return Links.from_config(config.link_templates())
+
+
+def links() -> Links:
+    found: Links = current_app.extensions["pipelinelib"]["links"]
+    return found
 
 
 def column_status(store: ManifestStore, names: Sequence[str]) -> dict[str, ColumnStatus]:

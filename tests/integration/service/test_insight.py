@@ -199,3 +199,18 @@ def test_cli_history_and_metrics(run_cli: CliRunner, db: str, tmp_path: Path) ->
     assert bad.exit_code != 0 and bad.stderr.startswith("error: ")
     future = run_cli(["history", "--since", "2999-01-01", *_cli_db(db)], cwd=tmp_path)
     assert future.stdout.strip() == "no deployments match"
+
+
+def test_a_bad_link_template_stops_the_service_at_start(
+    db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pipelinelib.errors import InvalidInputError
+
+    monkeypatch.setenv("PIPELINELIB_COMMIT_URL_TEMPLATE", "javascript:alert('{commit}')")
+    with pytest.raises(InvalidInputError):
+        create_app(db, environments=ENVIRONMENTS)
+    monkeypatch.setenv("PIPELINELIB_COMMIT_URL_TEMPLATE", "https://git.example.com/{commit}")
+    monkeypatch.setenv("PIPELINELIB_BOARD_REFRESH", "0")
+    html = create_app(db, environments=ENVIRONMENTS).test_client().get("/").get_data(as_text=True)
+    assert 'http-equiv="refresh"' not in html
+    assert "https://git.example.com/" in html
