@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from flask import Blueprint, Response, request
 
@@ -35,16 +35,10 @@ def cursor() -> int | None:
 
 
 def parse_since(raw: str | None) -> datetime | None:
-    """ISO 8601 date or date-time; without a zone it is UTC."""
-    if raw is None:
-        return None
-    try:
-        value = datetime.fromisoformat(raw)
-    except ValueError:
-        raise InvalidInputError(
-            f"since must be an ISO 8601 date or date-time, not {raw[:40]!r}"
-        ) from None
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    """ISO 8601 date or date-time; without a zone it is UTC (one rule: pipelinelib.insight)."""
+    from pipelinelib.insight import parse_since as parse
+
+    return parse(raw)
 
 
 @blueprint.get("/api/v1/deployments")
