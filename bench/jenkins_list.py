@@ -8,17 +8,21 @@ client and server do not share a GIL. Both sides of each ratio run in the same r
   ``builds[number]`` and then asks for each build's record (both see the newest 100 builds:
   Jenkins exports no more under ``builds``);
 * copy: 50 artifacts of 1 MiB and 200 artifacts of 64 KiB, pipelinelib's copy (one metadata
-  request, streamed downloads over one session, 4 workers) against sequential downloads, one
-  ``requests.get`` per file.
+  request, streamed downloads over one session) with 1-4 workers, with and without
+  ``--fingerprint`` (MD5 of every file), against sequential downloads, one ``requests.get`` per
+  file; 7 rounds, every variant once per round.
 """
 
 from __future__ import annotations
 
 import json
 import multiprocessing
+import statistics
 import sys
 import tempfile
+import time
 import urllib.request
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 from pathlib import Path
 
@@ -38,6 +42,8 @@ REPEAT = 5
 LIST_JOB = "team/service1-build"
 BUILDS = 5000
 LIMIT = 100
+COPY_WORKERS = (1, 2, 3, 4)
+COPY_ROUNDS = 7
 COPY_CASES = [("copy-50x1MiB", 50, 1024 * 1024), ("copy-200x64KiB", 200, 64 * 1024)]
 
 
@@ -123,22 +129,40 @@ def main() -> None:
                 before = _requests_seen(base)
                 copy_artifacts(client, job=name, selector=Selector("number", 1), target=Path(tmp))
                 ours_requests = _requests_seen(base) - before
-
-                def ours_copy(tmp: str = tmp, name: str = name) -> None:
-                    copy_artifacts(
-                        client, job=name, selector=Selector("number", 1), target=Path(tmp)
+                # Rounds interleave every variant with the baseline: the machine is shared.
+                variants: dict[str, Callable[[], object]] = {
+                    "sequential requests.get": lambda tmp=tmp, paths=paths, name=name: (
+                        sequential_copy(base, name, paths, Path(tmp))
                     )
-
-                def baseline(tmp: str = tmp, paths: list[str] = paths, name: str = name) -> None:
-                    sequential_copy(base, name, paths, Path(tmp))
-
-                ours = median_seconds(ours_copy, REPEAT)
-                naive = median_seconds(baseline, REPEAT)
+                }
+                for workers in COPY_WORKERS:
+                    for fingerprint in (False, True):
+                        variants[f"{workers} workers{' --fingerprint' if fingerprint else ''}"] = (
+                            lambda tmp=tmp, name=name, w=workers, fp=fingerprint: copy_artifacts(
+                                client,
+                                job=name,
+                                selector=Selector("number", 1),
+                                target=Path(tmp),
+                                workers=w,
+                                fingerprint=fp,
+                            )
+                        )
+                samples: dict[str, list[float]] = {key: [] for key in variants}
+                for _ in range(COPY_ROUNDS):
+                    for key, run in variants.items():
+                        started = time.perf_counter()
+                        run()
+                        samples[key].append(time.perf_counter() - started)
+            naive = statistics.median(samples["sequential requests.get"])
             print(
-                f"copy-artifact {name}: {ours * 1000:.1f} ms, {ours_requests} requests "
-                f"(1 metadata + {ours_requests - 1} downloads) vs sequential {naive * 1000:.1f} ms, "
-                f"{count} requests -> {naive / ours:.1f}x faster"
+                f"copy-artifact {name}: {ours_requests} requests (1 metadata + "
+                f"{ours_requests - 1} downloads); sequential {naive * 1000:.1f} ms, {count} requests"
             )
+            for key in variants:
+                if key.startswith("sequential"):
+                    continue
+                ours = statistics.median(samples[key])
+                print(f"  {key}: {ours * 1000:.1f} ms -> {naive / ours:.2f}x sequential")
         client.close()
     finally:
         parent.send("stop")

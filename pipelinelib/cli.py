@@ -216,13 +216,18 @@ def _notice(text: str) -> None:
 
 
 @contextmanager
-def open_store(server: str | None, token: str | None, db: str) -> Iterator[ManifestStore]:
-    """The HTTP store when a server is configured, else the local SQL store; closed after."""
+def open_store(
+    server: str | None, token: str | None, db: str, *, reading: bool = False
+) -> Iterator[ManifestStore]:
+    """The HTTP store when a server is configured, else the local SQL store; closed after.
+    ``reading``: a current local SQLite file is read without SQLAlchemy (store/sqlite_reader.py)."""
     from pipelinelib import store as stores
 
     # A service enforces its own environments file; a local store enforces ours.
-    environments = None if server else load_environments_option()
-    store = stores.open_store(server=server, token=token, db=db, environments=environments)
+    environments = None if server or reading else load_environments_option()
+    store = stores.open_store(
+        server=server, token=token, db=db, reading=reading, environments=environments
+    )
     try:
         yield store
     finally:
@@ -1146,7 +1151,7 @@ def status_cmd(
     """
     from pipelinelib import pipeline
 
-    with open_store(server, token, db) as store:
+    with open_store(server, token, db, reading=True) as store:
         current = pipeline.status(store, environment, load_environments_option().names)
     if as_json:
         _emit_json({"environments": {env: m.to_dict() for env, m in current.items()}})
@@ -1177,7 +1182,7 @@ def diff_cmd(
     """
     from pipelinelib import pipeline
 
-    with open_store(server, token, db) as store:
+    with open_store(server, token, db, reading=True) as store:
         result = pipeline.diff(store, from_environment, to_environment)
     if as_json:
         _emit_json(result.to_dict())
@@ -1319,6 +1324,82 @@ def main(argv: list[str] | None = None) -> None:
         )
         sys.exit(1)
     sys.exit(rv if isinstance(rv, int) else 0)
+
+
+@cli.command("history")
+@click.option("--environment", help="Only this environment.")
+@click.option("--service", help="Only deployments that ran this service.")
+@click.option("--since", help="Only deployments recorded at or after DATE (ISO 8601; UTC).")
+@click.option("--before", type=int, help="Continue after a previous page (its next_before).")
+@click.option("--limit", type=click.IntRange(1, 1000), default=50, show_default=True)
+@store_options
+@json_option
+def history_cmd(
+    environment: str | None,
+    service: str | None,
+    since: str | None,
+    before: int | None,
+    limit: int,
+    server: str | None,
+    token: str | None,
+    db: str,
+    as_json: bool,
+) -> None:
+    """Deployments, newest first: result (SUCCESS, FAILURE, ROLLED_BACK), who, approvals,
+    overrides and reasons.
+
+    \b
+    Example:
+      pipelinelib history --environment live --since 2026-11-01
+      pipelinelib history --service service1 --json
+    """
+    from pipelinelib.insight import history_lines, parse_since
+    from pipelinelib.pipeline import query
+
+    after = parse_since(since)
+    with open_store(server, token, db) as store:
+        page = query.history(
+            store, environment=environment, service=service, since=after, before=before, limit=limit
+        )
+    if as_json:
+        _emit_json(page.to_dict())
+        return
+    _print("\n".join(history_lines(page)))
+
+
+@cli.command("metrics")
+@click.option("--environment", help="Only this environment.")
+@click.option("--window", default="30d", show_default=True, help="How far back: 7d, 30d, 12h.")
+@store_options
+@json_option
+def metrics_cmd(
+    environment: str | None,
+    window: str,
+    server: str | None,
+    token: str | None,
+    db: str,
+    as_json: bool,
+) -> None:
+    """DORA metrics from the ledger: deployment frequency, lead time for changes, change failure
+    rate and time to restore, per environment and per service (docs/insight.md).
+
+    \b
+    Example:
+      pipelinelib metrics --window 30d
+      pipelinelib metrics --environment live --window 90d --json
+    """
+    from pipelinelib.insight import metrics_lines, parse_window
+    from pipelinelib.pipeline import query
+
+    span = parse_window(window)
+    with open_store(server, token, db) as store:
+        report = query.metrics(
+            store, environment=environment, window=span, declared=load_environments_option().names
+        )
+    if as_json:
+        _emit_json(report.to_dict())
+        return
+    _print("\n".join(metrics_lines(report)))
 
 
 # The promotion control commands (lock, approve, rollback, environments, ...) live in their own

@@ -26,6 +26,10 @@ ENV_JENKINS_TOKEN = "JENKINS_API_TOKEN"  # noqa: S105 - a variable name
 ENV_JOB = "JOB_NAME"
 ENV_BUILD = "BUILD_NUMBER"
 ENV_URL = "BUILD_URL"
+# The board's links (issue 17): http(s) URL templates, docs/insight.md lists the placeholders.
+ENV_BUILD_LINK = "PIPELINELIB_BUILD_URL_TEMPLATE"
+ENV_COMMIT_LINK = "PIPELINELIB_COMMIT_URL_TEMPLATE"
+ENV_BOARD_REFRESH = "PIPELINELIB_BOARD_REFRESH"
 # AWS: the region of the ECS/ECR clients. botocore reads credentials (and AWS_ENDPOINT_URL, which
 # the demo points at a loopback moto_server) itself; only the region is ours to resolve.
 ENV_AWS_REGION = "AWS_REGION"
@@ -74,6 +78,18 @@ def tokens_file(environ: Mapping[str, str] | None = None) -> str | None:
     """The service's tokens file from ``PIPELINELIB_TOKENS_FILE`` (``serve --tokens-file`` wins)."""
     env = os.environ if environ is None else environ
     return env.get(ENV_TOKENS_FILE) or None
+
+
+def link_templates(environ: Mapping[str, str] | None = None) -> dict[str, str | None]:
+    """The board's URL templates: ``build`` (``PIPELINELIB_BUILD_URL_TEMPLATE``), ``commit``
+    (``PIPELINELIB_COMMIT_URL_TEMPLATE``) and the page refresh in seconds
+    (``PIPELINELIB_BOARD_REFRESH``, default 60, 0 turns it off); unset: None."""
+    env = os.environ if environ is None else environ
+    return {
+        "build": env.get(ENV_BUILD_LINK) or None,
+        "commit": env.get(ENV_COMMIT_LINK) or None,
+        "refresh": env.get(ENV_BOARD_REFRESH) or None,
+    }
 
 
 def environments_file(environ: Mapping[str, str] | None = None) -> str | None:

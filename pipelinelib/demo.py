@@ -168,6 +168,7 @@ class _Demo:
         upstream: list[str],
         selector: str = "lastSuccessful",
         confirm_live: bool = False,
+        rollout: dict[str, str] | None = None,
     ) -> Manifest:
         """A deploy job: lock, import, (approvals), verify, apply, wait, record, unlock."""
         job = f"deploy-{environment}"
@@ -199,6 +200,7 @@ class _Demo:
                 output_dir=ws / "output",
                 deployed_by="demo",
                 override_freeze=self.freeze_reason(environment),
+                rollout=rollout,
             ).deployment
             self.command(f"pipelinelib unlock {environment}")
         self.say(f"recorded {job} #{number} in {environment}: {recorded.subject!r}")
@@ -308,6 +310,28 @@ class _Demo:
         return picked
 
 
+def seed_history(demo: _Demo, line: list[str]) -> None:
+    """Enough history for the metrics page and the board's drift marks to show something real:
+    a failed rollout in the first environment and its fix, promoted one step (with the rollback
+    before it, the demo records one failure and one rollback)."""
+    from pipelinelib.insight import metrics_lines
+    from pipelinelib.pipeline import query
+
+    first, second = line[0], line[1]
+    demo.service_build("service1", 92, "Cache search results")
+    demo.say("wait-rollout: service1 did not reach a steady state within the timeout")
+    demo.deploy(
+        first, upstream=["service1-build", "service2-build"], rollout={"service1": "TIMED_OUT"}
+    )
+    demo.service_build("service1", 93, "Cache search results, bounded")
+    demo.deploy(first, upstream=["service1-build", "service2-build"])
+    upstream = demo.upstream_job(second)
+    demo.deploy(second, upstream=[upstream], selector=demo.pick(upstream))
+    demo.command("pipelinelib metrics --window 30d")
+    for text in metrics_lines(query.metrics(demo.store, declared=line)):
+        demo.say(text)
+
+
 def run(
     workdir: Path,
     echo: Echo,
@@ -382,12 +406,15 @@ def run(
         demo.step(f"7. It misbehaves: roll {last} back to its previous deployment")
         demo.rollback(last)
 
-        demo.step("8. What is where")
+        demo.step(f"8. More history: a failed rollout in {line[0]}, its fix promoted to {line[1]}")
+        seed_history(demo, line)
+
+        demo.step("9. What is where")
         demo.command("pipelinelib status")
         for text in ledger.status_lines(pipeline.status(store, declared=environments.names)):
             demo.say(text)
 
-        demo.step(f"9. What promoting {line[0]} to {last} would change")
+        demo.step(f"10. What promoting {line[0]} to {last} would change")
         demo.command(f"pipelinelib diff {line[0]} {last}")
         for text in ledger.diff_lines(pipeline.diff(store, line[0], last)):
             demo.say(text)

@@ -40,3 +40,14 @@ def head_commit(cwd: Path | None = None) -> str:
 def head_message(cwd: Path | None = None) -> str:
     """The newest non-merge commit message, trimmed (as the old ``setDisplayName`` did)."""
     return _git(["log", "-1", "--no-merges", "--format=%B"], cwd).strip()
+
+
+def commit_time(commit: str = "HEAD", cwd: Path | None = None) -> str | None:
+    """When ``commit`` was committed, RFC 3339 (``git log -1 --format=%cI``); None when the
+    workspace is not a git checkout or does not hold the commit (a build may publish a commit
+    it did not check out: the time is then unknown, never guessed)."""
+    try:
+        text = _git(["log", "-1", "--format=%cI", commit, "--"], cwd).strip()
+    except GitError:
+        return None
+    return text or None

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
 
@@ -170,6 +171,25 @@ def _commit_message(value: Any) -> str | None:
     return _text(value, MAX_TEXT, "commit message")
 
 
+def _commit_time(value: Any) -> str | None:
+    """RFC 3339 with an offset (``git log --format=%cI``), kept as text so the manifest's content
+    hash is stable; normalised to UTC ``...Z`` so equal instants compare equal."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > 64:
+        raise InvalidInputError("commit_time must be an RFC 3339 date-time text")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidInputError(
+            f"commit_time must be an RFC 3339 date-time such as 2026-11-29T10:00:00Z, "
+            f"not {value[:40]!r}"
+        ) from None
+    if parsed.tzinfo is None:
+        raise InvalidInputError(f"commit_time {value[:40]!r} needs an offset (Z or +HH:MM)")
+    return parsed.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
 def _display_name(value: Any) -> str | None:
     return _text(value, MAX_TEXT, "display name")
 
@@ -188,6 +208,13 @@ class ServiceBuild:
     digest: str | None = attrs.field(default=None, converter=_digest)
     commit: str | None = attrs.field(default=None, converter=_commit)
     commit_message: str | None = attrs.field(default=None, converter=_commit_message)
+    # When the commit was made (RFC 3339, UTC); the start of DORA's lead time for changes.
+    # Optional and written only when known, so manifests recorded before keep their hash.
+    commit_time: str | None = attrs.field(default=None, converter=_commit_time)
+
+    @property
+    def committed_at(self) -> datetime | None:
+        return datetime.fromisoformat(self.commit_time) if self.commit_time else None
 
     @property
     def env_key(self) -> str:
@@ -204,13 +231,21 @@ class ServiceBuild:
             "digest": self.digest,
             "commit": self.commit,
             "commit_message": self.commit_message,
+            **({"commit_time": self.commit_time} if self.commit_time else {}),
         }
 
     @classmethod
     def from_dict(cls, name: str, data: Any) -> ServiceBuild:
         if not isinstance(data, Mapping):
             raise InvalidInputError(f"services.{name} must be an object")
-        unknown = set(data) - {"build", "image", "digest", "commit", "commit_message"}
+        unknown = set(data) - {
+            "build",
+            "image",
+            "digest",
+            "commit",
+            "commit_message",
+            "commit_time",
+        }
         if unknown:
             raise InvalidInputError(f"services.{name}: unknown fields {sorted(unknown)}")
         if "build" not in data:
@@ -224,6 +259,7 @@ class ServiceBuild:
             digest=data.get("digest"),
             commit=data.get("commit"),
             commit_message=data.get("commit_message"),
+            commit_time=data.get("commit_time"),
         )
 
 

@@ -232,9 +232,15 @@ def _open_parents(target_fd: int, segments: Sequence[str], target: Path) -> int:
 
 
 def write_below(
-    target_fd: int, target: Path, destination: Sequence[str], chunks: Iterable[bytes]
-) -> tuple[int, str]:
-    """Write chunks to target/destination via a temporary file and a rename. Returns size, MD5.
+    target_fd: int,
+    target: Path,
+    destination: Sequence[str],
+    chunks: Iterable[bytes],
+    *,
+    md5: bool = True,
+) -> tuple[int, str | None]:
+    """Write chunks to target/destination via a temporary file and a rename. Returns the size
+    and, when ``md5`` (``--fingerprint``), the MD5; hashing every MiB costs more than writing it.
 
     No fsync: the rename already keeps readers from seeing half a file, and a workspace copy
     lost in a machine crash is copied again by the rerun (the plugin does not sync either).
@@ -243,7 +249,7 @@ def write_below(
     name = destination[-1]
     shown = target.joinpath(*destination)
     tmp = f".{name}.{secrets.token_hex(6)}.tmp"
-    digest = hashlib.md5(usedforsecurity=False)
+    digest = hashlib.md5(usedforsecurity=False) if md5 else None
     size = 0
     try:
         try:
@@ -263,7 +269,8 @@ def write_below(
             with os.fdopen(fd, "wb") as handle:
                 for chunk in chunks:
                     handle.write(chunk)
-                    digest.update(chunk)
+                    if digest is not None:
+                        digest.update(chunk)
                     size += len(chunk)
             os.rename(tmp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
         except BaseException:
@@ -274,7 +281,7 @@ def write_below(
         raise FileAccessError(f"cannot write {shown}: {exc.strerror}") from exc
     finally:
         os.close(dir_fd)
-    return size, digest.hexdigest()
+    return size, digest.hexdigest() if digest is not None else None
 
 
 def _is_regular(mode: int) -> bool:
@@ -302,7 +309,7 @@ class CopiedFile:
     artifact_path: str
     path: str  # below the target, '/'-separated
     size: int
-    md5: str
+    md5: str | None  # only with --fingerprint
 
 
 @attrs.frozen
@@ -373,7 +380,7 @@ def copy_artifacts(
 
         def copy_one(item: PlannedFile) -> CopiedFile:
             chunks = client.iter_artifact(job, listing.number, item.artifact_path)
-            size, md5 = write_below(target_fd, target, item.destination, chunks)
+            size, md5 = write_below(target_fd, target, item.destination, chunks, md5=fingerprint)
             copied = CopiedFile(item.artifact_path, "/".join(item.destination), size, md5)
             if on_file is not None:
                 on_file(copied)

@@ -49,6 +49,7 @@ def publish_artifact(
     digest: str | None = None,
     commit: str | None = None,
     message: str | None = None,
+    commit_time: str | None = None,
     url: str | None = None,
     workdir: Path | None = None,
     store: ManifestStore | None = None,
@@ -57,7 +58,9 @@ def publish_artifact(
 ) -> PublishResult:
     """Write ``<service>.env.groovy`` and ``<service>.manifest.json``; register the build.
 
-    Commit and message default to the workspace's git, the way the old pipelines read them.
+    Commit and message default to the workspace's git, the way the old pipelines read them;
+    ``commit_time`` (RFC 3339) to the commit's time there (``git log -1 --format=%cI``), or
+    None when git does not know the commit (the start of the lead time for changes).
     Files are written before registering: a failed registration leaves files that a retry
     rewrites identically, and the store answers an identical replay as a no-op.
 
@@ -73,6 +76,8 @@ def publish_artifact(
         commit = git.head_commit(workdir)
     if message is None:
         message = git.head_message(workdir)
+    if commit_time is None:
+        commit_time = git.commit_time(commit, workdir)
     entry = ServiceBuild(
         name=service,
         build=build,
@@ -80,6 +85,7 @@ def publish_artifact(
         digest=digest,
         commit=commit,
         commit_message=message,
+        commit_time=commit_time,
     )
     manifest = Manifest(
         job=job,

@@ -1,11 +1,16 @@
-"""Reading the store: list builds, choices, what is where (status), diff, history."""
+"""Reading the store: list builds, choices, what is where (status), diff, history, metrics,
+drift."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
+import attrs
+
 from pipelinelib.errors import (
+    InvalidInputError,
     NotFoundError,
 )
 from pipelinelib.model import (
@@ -17,8 +22,10 @@ from pipelinelib.model import (
 from pipelinelib.store import ManifestStore
 
 if TYPE_CHECKING:
+    from pipelinelib.environments import EnvironmentsConfig
+    from pipelinelib.insight import Drift, HistoryPage, MetricsReport
     from pipelinelib.jenkins.client import JenkinsBuild, JenkinsClient
-    from pipelinelib.ledger import EnvironmentDiff
+    from pipelinelib.ledger import DeploymentEntry, DeploymentRecord, EnvironmentDiff
 
 
 def list_builds(store: ManifestStore, job: str, *, limit: int = 100) -> list[Manifest]:
@@ -73,7 +80,7 @@ def diff(store: ManifestStore, from_environment: str, to_environment: str) -> En
         current[from_environment],
         to_environment,
         target,
-        store.service_builds_between,
+        store.service_builds_between_many,
     )
 
 
@@ -82,3 +89,187 @@ def list_jenkins_builds(
 ) -> list[JenkinsBuild]:
     """Newest successful builds of a job as Jenkins itself lists them (``--source jenkins``)."""
     return jenkins.successful_builds(validate_job_name(job), limit=limit)
+
+
+# --- insight (issue 17): history, DORA metrics, drift -----------------------------------------
+
+HISTORY_PAGE = 1000  # the store's page limit: one page walk per 1,000 deployments
+
+
+def history(
+    store: ManifestStore,
+    *,
+    environment: str | None = None,
+    service: str | None = None,
+    since: datetime | None = None,
+    before: int | None = None,
+    limit: int = 50,
+) -> HistoryPage:
+    """One page of deployments, newest first, each with what it came to (SUCCESS, FAILURE,
+    ROLLED_BACK), who asked, approvals, overrides, reasons and how long the deploy job took.
+
+    Built on the store's paginated :meth:`ManifestStore.deployments` (issue 18): the cost does
+    not depend on how much history the store holds. ``before`` is a previous page's
+    ``next_before``. InvalidInputError for a bad filter or limit (1-1000).
+    """
+    from pipelinelib.insight import HistoryPage, history_rows
+
+    if environment is not None:
+        validate_environment_name(environment)
+    page = store.deployments(
+        environment=environment, service=service, since=since, before=before, limit=limit
+    )
+    return HistoryPage(history_rows(page.entries), page.next_before)
+
+
+def metrics(
+    store: ManifestStore,
+    *,
+    environment: str | None = None,
+    window: timedelta = timedelta(days=30),
+    now: datetime | None = None,
+    declared: Sequence[str] = (),
+) -> MetricsReport:
+    """The four DORA keys over ``[now - window, now)``: overall, per environment and per
+    service (see :mod:`pipelinelib.insight` for the definitions and their source); environments
+    in ``declared`` order (the environments file's), others alphabetically.
+
+    Reads the window's deployments through the store's paginated query (one page per 1,000
+    deployments), once more per service for the builds each deployment ran, and the commit
+    times of those builds in one batch query per service. InvalidInputError for a window that
+    is not positive.
+    """
+    from pipelinelib.insight import MetricsReport, ServiceChange, compute, event_of, outcomes
+    from pipelinelib.ledger import order_environments
+
+    if window <= timedelta(0):
+        raise InvalidInputError("the window must be longer than zero")
+    if environment is not None:
+        validate_environment_name(environment)
+    end = now or datetime.now(UTC)
+    start = end - window
+    lean = getattr(store, "deployment_events", None)
+    if lean is not None:  # a SQL store: two queries of plain rows (store/sql_insight.py)
+        bare, rows = lean(since=start, environment=environment)
+        ran: dict[int, list[tuple[str, int]]] = {}
+        for build_id, name, build in rows:
+            ran.setdefault(build_id, []).append((name, build))
+    else:
+        records = _all_deployments(store, environment=environment, since=start)
+        bare = [event_of(r) for r in records]
+        ran = {}
+        services = sorted(
+            {n for entry in store.environment_entries().values() for n in entry.deployment.services}
+        )
+        for name in services:
+            for r in _all_deployments(store, environment=environment, service=name, since=start):
+                if r.service_build is not None:
+                    ran.setdefault(r.id, []).append((name, r.service_build))
+    ranges: dict[str, tuple[int, int]] = {}
+    for pairs in ran.values():
+        for name, build in pairs:
+            low, high = ranges.get(name, (build - 1, build))
+            ranges[name] = (min(low, build - 1), max(high, build))
+    commit_times: dict[tuple[str, int], datetime | None] = {}
+    if ranges:
+        found = store.service_builds_between_many(ranges, limit=HISTORY_PAGE)
+        for name, builds in found.items():
+            for b in builds:
+                commit_times[(name, b.build)] = b.committed_at
+    changes: dict[tuple[str, int], ServiceChange] = {}
+    events = [
+        attrs.evolve(
+            e,
+            services=tuple(
+                changes.setdefault(key, ServiceChange(key[0], key[1], commit_times.get(key)))
+                for key in ran.get(e.id, ())
+            ),
+        )
+        for e in bare
+    ]
+    services = sorted({name for name, _ in changes})
+    judged = outcomes(events)
+    overall = compute(events, start=start, end=end, scope=environment or "all", judged=judged)
+    environments = {
+        name: compute(
+            [e for e in events if e.environment == name], start=start, end=end, scope=name
+        )
+        for name in order_environments({e.environment for e in events}, declared)
+    }
+    per_service = {
+        name: compute(events, start=start, end=end, scope=name, service=name, judged=judged)
+        for name in services
+    }
+    return MetricsReport(overall, environments, per_service)
+
+
+def _all_deployments(
+    store: ManifestStore,
+    *,
+    environment: str | None = None,
+    service: str | None = None,
+    since: datetime | None = None,
+) -> list[DeploymentRecord]:
+    found: list[DeploymentRecord] = []
+    before: int | None = None
+    while True:
+        page = store.deployments(
+            environment=environment,
+            service=service,
+            since=since,
+            before=before,
+            limit=HISTORY_PAGE,
+        )
+        found.extend(page.entries)
+        if page.next_before is None:
+            return found
+        before = page.next_before
+
+
+def drift(
+    store: ManifestStore,
+    current: Mapping[str, DeploymentEntry],
+    upstreams: Mapping[str, str | None],
+) -> dict[tuple[str, str], Drift]:
+    """``{(environment, service): Drift}`` for every cell that differs from the same service in
+    the environment's upstream (``upstreams`` ``{environment: upstream or None}``, from the
+    environments file). ``behind`` counts the builds published in between, in one store query.
+    """
+    from pipelinelib.insight import Drift
+
+    found: dict[tuple[str, str], Drift] = {}
+    ranges: dict[str, tuple[int, int]] = {}
+    keys: dict[tuple[str, str], tuple[str, int, int]] = {}
+    for name, entry in current.items():
+        upstream = upstreams.get(name)
+        if upstream is None or upstream not in current:
+            continue
+        ours, theirs = entry.deployment.services, current[upstream].deployment.services
+        for service in sorted(set(ours) | set(theirs)):
+            a, b = ours.get(service), theirs.get(service)
+            if a is not None and b is not None and (a.build, a.digest) == (b.build, b.digest):
+                continue
+            found[(name, service)] = Drift(
+                name, upstream, service, a.build if a else None, b.build if b else None
+            )
+            if a is not None and b is not None and a.build != b.build:
+                low, high = sorted((a.build, b.build))
+                key = f"{service}"
+                keys[(name, service)] = (key, low, high)
+                old = ranges.get(key)
+                ranges[key] = (min(low, old[0]) if old else low, max(high, old[1]) if old else high)
+    if ranges:
+        between = store.service_builds_between_many(ranges, limit=HISTORY_PAGE)
+        for cell, (key, low, high) in keys.items():
+            builds = between.get(key, [])
+            if len(builds) < HISTORY_PAGE:
+                count = sum(1 for b in builds if low < b.build <= high)
+                found[cell] = attrs.evolve(found[cell], behind=count)
+    return found
+
+
+def upstreams_of(config: EnvironmentsConfig, names: Iterable[str]) -> dict[str, str | None]:
+    """Each environment's upstream as the environments file (``pipelinelib.toml``) declares it;
+    None for the first environment, undeclared ones and when there is no file (no drift marks:
+    nothing else names an order)."""
+    return {n: (e.upstream if (e := config.get(n)) is not None else None) for n in names}

@@ -20,6 +20,7 @@ from werkzeug.exceptions import HTTPException
 from pipelinelib.environments import EnvironmentsConfig
 from pipelinelib.errors import PipelinelibError, StoreUnavailableError
 from pipelinelib.service.auth import Authorizer, TokensFile
+from pipelinelib.service.choices_cache import ChoicesCache
 from pipelinelib.store import ManifestStore
 
 DEFAULT_MAX_BODY = 1024 * 1024
@@ -61,7 +62,7 @@ def create_app(
     """
     from pipelinelib import config
     from pipelinelib.environments import load_environments
-    from pipelinelib.service import api, board, control, health, metrics
+    from pipelinelib.service import api, board, control, health, insight, ledger_api, metrics
 
     settings = config.Settings.from_env()
     if store is None:
@@ -98,12 +99,16 @@ def create_app(
         ),
         "max_body": max_body,
         "metrics": metrics.Metrics(),
+        "choices_cache": ChoicesCache(),
         "environments": environments,
         "health": health.WriteHealth(config.min_free_mb() * 1024 * 1024),
+        "links": insight.startup_links(),  # the board's URL templates (issue 17)
     }
     app.register_blueprint(api.blueprint)
     app.register_blueprint(board.blueprint)
+    app.register_blueprint(ledger_api.blueprint)
     app.register_blueprint(control.blueprint)
+    app.register_blueprint(insight.blueprint)
     api.register_converters(app)
 
     @app.before_request

@@ -6,7 +6,6 @@ validated by the models; every failure is a JSON ``{"error": ...}`` with a 4xx s
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Any
 from urllib.parse import quote
@@ -83,8 +82,8 @@ def _text(body: str, status: int = 200) -> Response:
     return Response(body, status=status, content_type="text/plain; charset=utf-8")
 
 
-def _limit() -> int:
-    raw = request.args.get("limit", "100")
+def _limit(default: str = "100") -> int:
+    raw = request.args.get("limit", default)
     if not raw.isascii() or not raw.isdigit() or len(raw) > 5 or not 1 <= int(raw) <= MAX_LIMIT:
         raise InvalidInputError(f"limit must be an integer between 1 and {MAX_LIMIT}")
     return int(raw)
@@ -245,14 +244,24 @@ def set_display_name(job: str, number: str) -> Response:
     return _json(store.get_build(job, build).to_dict())
 
 
+def _choices_body(store: ManifestStore, job: str, limit: int) -> tuple[str, str]:
+    """Body and ETag; a SqlStore's job generation keys the per-process cache (choices_cache)."""
+    from pipelinelib.service.choices_cache import render
+
+    generation = getattr(store, "job_generation", None)
+    if generation is None:
+        return render(store.choice_lines(job, limit=limit))
+    cache = _ext()["choices_cache"]
+    return cache.get(job, limit, generation(job), lambda: store.choice_lines(job, limit=limit))  # type: ignore[no-any-return]
+
+
 @blueprint.get("/api/v1/jobs/<job:job>/choices")
 def choices(job: str) -> Response:
     _authorize("read")
     validate_job_name(job)
     store = _store()
-    lines = store.choice_lines(job, limit=_limit())  # SqlStore: no model objects on the hot path
-    body = "\n".join(lines) + "\n" if lines else ""
-    etag = hashlib.sha256(body.encode("utf-8")).hexdigest()[:32]
+    limit = _limit()
+    body, etag = _choices_body(store, job, limit)
     response = _text(body)
     response.set_etag(etag)
     response.headers["Cache-Control"] = "no-cache"
@@ -293,4 +302,9 @@ def environments() -> Response:
 def history(env: str) -> Response:
     _authorize("read")
     validate_environment_name(env)
-    return _json({"deployments": [m.to_dict() for m in _store().history(env, limit=_limit())]})
+    from pipelinelib.service.ledger_api import cursor
+
+    store = _store()  # a page of ids, then each manifest: the cost is the page's, not history's
+    page = store.deployments(environment=env, before=cursor(), limit=_limit(default="100"))
+    found = [store.get_build(r.job, r.number).to_dict() for r in page.entries]
+    return _json({"deployments": found, "next_before": page.next_before})

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from functools import cache
+from typing import Any
 
 import attrs
 import jinja2
@@ -18,6 +19,7 @@ from pipelinelib.errors import InvalidInputError
 from pipelinelib.ledger import (
     Board,
     DeploymentEntry,
+    DeploymentPage,
     EnvironmentDiff,
     build_board,
     order_environments,
@@ -25,13 +27,14 @@ from pipelinelib.ledger import (
 from pipelinelib.model import validate_environment_name
 from pipelinelib.pipeline import query
 from pipelinelib.service import api
+from pipelinelib.service.links import Links
 from pipelinelib.store import ManifestStore
 
 
 @attrs.frozen
 class Urls:
     board: Callable[[], str]
-    history: Callable[[str], str]
+    history: Callable[..., str]
     diff: Callable[[], str]
 
 
@@ -47,6 +50,9 @@ def _environment() -> jinja2.Environment:
 
 
 def _render(template: str, urls: Urls, nav: Sequence[str], **context: object) -> str:
+    context.setdefault("refresh", 0)  # seconds of <meta http-equiv="refresh">; 0: none
+    if context.get("links") is None:  # no templates: link the recorded http(s) BUILD_URL only
+        context["links"] = Links()
     return (
         _environment()
         .get_template(template)
@@ -54,21 +60,54 @@ def _render(template: str, urls: Urls, nav: Sequence[str], **context: object) ->
             url_for_board=urls.board,
             url_for_history=urls.history,
             url_for_diff=urls.diff,
+            url_for_page=_page_url,
             nav_environments=list(nav),
             **context,
         )
     )
 
 
-def render_board(board: Board, urls: Urls) -> str:
-    return _render("board.html", urls, [c.name for c in board.environments], board=board)
+def _page_url(endpoint: str, **params: Any) -> str:
+    """Links to service/insight.py's pages; outside a request (renderer tests) a plain path."""
+    from flask import has_request_context
+
+    if has_request_context():
+        return url_for(endpoint, **params)
+    return "/" + endpoint.split(".")[-1]
+
+
+def render_board(board: Board, urls: Urls, **insight: object) -> str:
+    """``insight``: the grid's additions (service/insight.py ``board_context``): ``status``,
+    ``drift``, ``links``, ``refresh``; without them the plain grid."""
+    extra = {"status": {}, "drift": {}, **insight}
+    return _render("board.html", urls, [c.name for c in board.environments], board=board, **extra)
+
+
+def render_page(template: str, nav: Sequence[str], **context: object) -> str:
+    """A page of service/insight.py with the board's navigation."""
+    return _render(template, _urls(), nav, **context)
 
 
 def render_history(
-    environment: str, deployments: Sequence[DeploymentEntry], urls: Urls, nav: Sequence[str]
+    environment: str,
+    page: DeploymentPage,
+    urls: Urls,
+    nav: Sequence[str],
+    links: object = None,
 ) -> str:
+    """One page of an environment's deployments (what the page shows, never the whole
+    history), with a link to the next, older page. Each row says what the deployment came to
+    (SUCCESS, FAILURE, ROLLED_BACK: :func:`pipelinelib.insight.history_rows`)."""
+    from pipelinelib.insight import history_rows
+
     return _render(
-        "history.html", urls, nav, environment=environment, deployments=list(deployments)
+        "history.html",
+        urls,
+        nav,
+        environment=environment,
+        rows=list(history_rows(page.entries)),
+        next_before=page.next_before,
+        links=links,
     )
 
 
@@ -96,13 +135,19 @@ def _html(body: str) -> Response:
 def _urls() -> Urls:
     return Urls(
         board=lambda: url_for("board.index"),
-        history=lambda env: url_for("board.environment", env=env),
+        history=lambda env, **params: url_for("board.environment", env=env, **params),
         diff=lambda: url_for("board.diff"),
     )
 
 
 def _current(store: ManifestStore) -> dict[str, DeploymentEntry]:
     return dict(store.environment_entries())
+
+
+def _nav(store: ManifestStore) -> list[str]:
+    """The environments for the navigation; a SqlStore names them without parsing manifests."""
+    names = getattr(store, "environment_names", None)
+    return order_environments(names() if names is not None else store.environments(), _declared())
 
 
 def _declared() -> list[str]:
@@ -112,18 +157,27 @@ def _declared() -> list[str]:
 
 @blueprint.get("/")
 def index() -> Response:
+    from pipelinelib.service.insight import board_context
+
     api._authorize("read")
-    return _html(render_board(build_board(_current(api._store()), _declared()), _urls()))
+    store = api._store()
+    current = _current(store)
+    return _html(
+        render_board(build_board(current, _declared()), _urls(), **board_context(store, current))
+    )
 
 
 @blueprint.get("/environments/<env>")
 def environment(env: str) -> Response:
     api._authorize("read")
     validate_environment_name(env)
+    from pipelinelib.service.ledger_api import cursor, page_limit
+
     store = api._store()
-    deployments = list(store.history_entries(env, limit=100))
-    nav = order_environments(_current(store), _declared())
-    return _html(render_history(env, deployments, _urls(), nav))
+    page = store.deployments(environment=env, before=cursor(), limit=page_limit())
+    from pipelinelib.service.insight import links
+
+    return _html(render_history(env, page, _urls(), _nav(store), links()))
 
 
 @blueprint.get("/diff")
@@ -137,6 +191,4 @@ def diff() -> Response:
         names[key] = validate_environment_name(value)
     store = api._store()
     result = query.diff(store, names["from"], names["to"])
-    return _html(
-        render_diff(result, _urls(), order_environments(store.environments(), _declared()))
-    )
+    return _html(render_diff(result, _urls(), _nav(store)))

@@ -73,6 +73,11 @@ def document() -> dict[str, Any]:
             "digest": {"type": "string", "nullable": True},
             "commit": {"type": "string", "nullable": True, "pattern": "^[0-9a-f]{7,64}$"},
             "commit_message": nullable_text,
+            "commit_time": {
+                "type": "string",
+                "format": "date-time",
+                "description": "RFC 3339, when the commit was made (issue 17; optional)",
+            },
         },
     }
     approval = {
@@ -144,7 +149,7 @@ def document() -> dict[str, Any]:
             },
         },
     }
-    return {
+    doc: dict[str, Any] = {
         "openapi": "3.0.3",
         "info": {
             "title": "pipelinelib manifest service",
@@ -440,6 +445,89 @@ def document() -> dict[str, Any]:
                     },
                 }
             },
+            "/api/v1/deployments": {
+                "get": {
+                    "summary": "A page of deployments, newest first, without their services; "
+                    "next_before is the cursor of the next page (addition to CONTRACT)",
+                    "parameters": [
+                        {
+                            "name": "environment",
+                            "in": "query",
+                            "schema": {"type": "string", "pattern": _NAME},
+                        },
+                        {
+                            "name": "service",
+                            "in": "query",
+                            "schema": {"type": "string", "pattern": _NAME},
+                        },
+                        {
+                            "name": "since",
+                            "in": "query",
+                            "description": "ISO 8601 date or date-time (UTC without a zone)",
+                            "schema": {"type": "string", "format": "date-time"},
+                        },
+                        {
+                            "name": "before",
+                            "in": "query",
+                            "description": "the next_before of the previous page",
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 2147483647},
+                        },
+                        {
+                            **_LIMIT,
+                            "schema": {
+                                "type": "integer",
+                                "minimum": 1,
+                                "maximum": 1000,
+                                "default": 50,
+                            },
+                        },
+                    ],
+                    "responses": {
+                        "200": _json(
+                            "a page of deployments",
+                            {
+                                "type": "object",
+                                "required": ["deployments", "next_before"],
+                                "properties": {
+                                    "deployments": {"type": "array", "items": {"type": "object"}},
+                                    "next_before": {"type": "integer", "nullable": True},
+                                },
+                            },
+                        ),
+                        **_READ_ERRORS,
+                    },
+                }
+            },
+            "/api/v1/service-builds": {
+                "get": {
+                    "summary": "Per service, the published builds with after < build <= upto, "
+                    "newest first, for up to 100 services in one query (addition to CONTRACT)",
+                    "parameters": [
+                        {
+                            "name": "range",
+                            "in": "query",
+                            "required": True,
+                            "description": "SERVICE:AFTER:UPTO, repeated",
+                            "style": "form",
+                            "explode": True,
+                            "schema": {
+                                "type": "array",
+                                "minItems": 1,
+                                "maxItems": 100,
+                                "items": {
+                                    "type": "string",
+                                    "pattern": "^[a-z0-9][a-z0-9_-]{0,62}:[0-9]{1,10}:[0-9]{1,10}$",
+                                },
+                            },
+                        },
+                        _LIMIT,
+                    ],
+                    "responses": {
+                        "200": _json("service builds per service", {"type": "object"}),
+                        **_READ_ERRORS,
+                    },
+                }
+            },
             **control_paths(approval),
             "/api/v1/environments/{env}/history": {
                 "get": {
@@ -452,6 +540,12 @@ def document() -> dict[str, Any]:
                             "schema": {"type": "string", "pattern": _NAME},
                         },
                         _LIMIT,
+                        {
+                            "name": "before",
+                            "in": "query",
+                            "description": "the next_before of the previous page",
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 2147483647},
+                        },
                     ],
                     "responses": {
                         "200": _json(
@@ -459,7 +553,8 @@ def document() -> dict[str, Any]:
                             {
                                 "type": "object",
                                 "properties": {
-                                    "deployments": {"type": "array", "items": _MANIFEST_REF}
+                                    "deployments": {"type": "array", "items": _MANIFEST_REF},
+                                    "next_before": {"type": "integer", "nullable": True},
                                 },
                             },
                         ),
@@ -469,6 +564,10 @@ def document() -> dict[str, Any]:
             },
         },
     }
+    from pipelinelib.service.insight import openapi_paths
+
+    doc["paths"].update(openapi_paths(_json, _READ_ERRORS, _LIMIT))
+    return doc
 
 
 _ENV = {

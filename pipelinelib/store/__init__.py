@@ -9,7 +9,8 @@ the CLI starts fast.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Mapping
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from pipelinelib.config import DEFAULT_DB
@@ -18,7 +19,7 @@ from pipelinelib.model import ApprovalRequest, Choice, Lock, Manifest, ServiceBu
 
 if TYPE_CHECKING:
     from pipelinelib.environments import EnvironmentsConfig
-    from pipelinelib.ledger import DeploymentEntry
+    from pipelinelib.ledger import DeploymentEntry, DeploymentPage
 
 
 @runtime_checkable
@@ -75,6 +76,29 @@ class ManifestStore(Protocol):
         """A service's published builds with ``after < build <= upto``, newest first: the
         commits a promotion brings (``pipelinelib diff``)."""
 
+    def service_builds_between_many(
+        self, ranges: Mapping[str, tuple[int, int]], *, limit: int = 100
+    ) -> dict[str, list[ServiceBuild]]:
+        """:meth:`service_builds_between` for many services at once, ``{service: (after,
+        upto)}`` -> ``{service: builds}``: one query whatever the number of services."""
+
+    def deployments(
+        self,
+        *,
+        environment: str | None = None,
+        service: str | None = None,
+        since: datetime | None = None,
+        before: int | None = None,
+        limit: int = 50,
+    ) -> DeploymentPage:
+        """A page of deployments (every result), newest first, without their services.
+
+        Filters: one environment; deployments holding ``service`` (each record then carries that
+        service's build); recorded at or after ``since`` (timezone-aware). ``before`` is the
+        cursor a previous page returned as ``next_before``; ``limit`` 1..1000. The cost of a
+        page does not depend on how much history the store holds.
+        """
+
     def ping(self) -> None:
         """Return when the store answers; StoreUnavailableError (or RemoteServiceError) if not."""
 
@@ -128,6 +152,7 @@ def open_store(
     server: str | None = None,
     token: str | None = None,
     db: str | None = None,
+    reading: bool = False,
     environments: EnvironmentsConfig | None = None,
 ) -> ManifestStore:
     """The store the CLI, the service and the demo use; the caller closes it.
@@ -136,6 +161,9 @@ def open_store(
     with ``token`` for writes. Otherwise the SQL store at ``db``, a SQLAlchemy URL
     (``sqlite:///PATH`` or ``postgresql://USER@HOST/DB``; default ``PIPELINELIB_DB``'s default,
     ``sqlite:///.pipelinelib/pipelinelib.db``), migrated to the newest schema.
+    StoreUnavailableError when the store's libraries are not installed. ``reading``: the caller
+    only reads environments and diffs, so a current local SQLite file is read through
+    :mod:`sqlite3` without SQLAlchemy (:mod:`pipelinelib.store.sqlite_reader`).
     ``environments`` (the declared environments) turn on the promotion rules of a SQL store;
     a service enforces its own. MissingExtraError (naming the pip command) when a local
     store's extra is not installed; StoreUnavailableError when the store's libraries are broken.
@@ -146,6 +174,10 @@ def open_store(
 
             return HttpStore(server, token=token)
         url = db or DEFAULT_DB
+        if reading:
+            from pipelinelib.store.sqlite_reader import open_for_reading
+
+            return open_for_reading(url)
         require_local_store(url)
         from pipelinelib.store.sql import SqlStore
 

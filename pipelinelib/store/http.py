@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable
-from datetime import timedelta
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -50,11 +50,12 @@ from pipelinelib.model import (
 from pipelinelib.retrying import BackoffRetry
 
 if TYPE_CHECKING:
-    from pipelinelib.ledger import DeploymentEntry
+    from pipelinelib.ledger import DeploymentEntry, DeploymentPage
 
 log = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({502, 503, 504})
+RANGES_PER_REQUEST = 100  # keeps the query string of /api/v1/service-builds a few KiB
 _ERRORS: dict[int, type[PipelinelibError]] = {
     400: InvalidInputError,
     401: AuthenticationError,
@@ -265,6 +266,59 @@ class HttpStore:
                 ) from exc
         return found
 
+    def service_builds_between_many(
+        self, ranges: Mapping[str, tuple[int, int]], *, limit: int = 100
+    ) -> dict[str, list[ServiceBuild]]:
+        """``GET /api/v1/service-builds?range=S:AFTER:UPTO&…``, up to 100 ranges a request."""
+        items = sorted(ranges.items())
+        found: dict[str, list[ServiceBuild]] = {}
+        for start in range(0, len(items), RANGES_PER_REQUEST):
+            chunk = items[start : start + RANGES_PER_REQUEST]
+            for service, _ in chunk:
+                validate_service_name(service)
+            data = self._get_json(
+                "/api/v1/service-builds",
+                range=[f"{s}:{after}:{upto}" for s, (after, upto) in chunk],
+                limit=limit,
+            )
+            services = data.get("services") if isinstance(data, dict) else None
+            if not isinstance(services, dict):
+                raise RemoteServiceError("the manifest service sent no 'services' object")
+            for service, _ in chunk:
+                found[service] = [
+                    _service_build(service, item) for item in services.get(service) or []
+                ]
+        return found
+
+    def deployments(
+        self,
+        *,
+        environment: str | None = None,
+        service: str | None = None,
+        since: datetime | None = None,
+        before: int | None = None,
+        limit: int = 50,
+    ) -> DeploymentPage:
+        """``GET /api/v1/deployments``: one page, newest first (see the protocol)."""
+        from pipelinelib.ledger import DeploymentPage, DeploymentRecord
+
+        params: dict[str, Any] = {"limit": limit}
+        if environment is not None:
+            params["environment"] = validate_environment_name(environment)
+        if service is not None:
+            params["service"] = validate_service_name(service)
+        if since is not None:
+            params["since"] = since.isoformat()
+        if before is not None:
+            params["before"] = validate_build_number(before)
+        data = self._get_json("/api/v1/deployments", **params)
+        try:
+            entries = tuple(DeploymentRecord.from_dict(d) for d in _list(data, "deployments"))
+            cursor = data.get("next_before")
+            return DeploymentPage(entries, int(cursor) if cursor is not None else None)
+        except (KeyError, TypeError, ValueError, InvalidInputError) as exc:
+            raise RemoteServiceError(f"the manifest service sent bad deployments: {exc}") from exc
+
     def environments(self) -> dict[str, Manifest]:
         data = self._get_json("/api/v1/environments")
         envs = data.get("environments") if isinstance(data, dict) else None
@@ -413,6 +467,15 @@ def _list(data: Any, key: str) -> list[Any]:
     if not isinstance(items, list):
         raise RemoteServiceError(f"the manifest service sent no {key!r} list")
     return items
+
+
+def _service_build(service: str, item: Any) -> ServiceBuild:
+    if not isinstance(item, dict):
+        raise RemoteServiceError("the manifest service sent an unexpected service build")
+    try:
+        return ServiceBuild.from_dict(service, {k: v for k, v in item.items() if k != "service"})
+    except InvalidInputError as exc:
+        raise RemoteServiceError(f"the manifest service sent a bad service build: {exc}") from exc
 
 
 def _manifest(data: Any) -> Manifest:

@@ -17,20 +17,26 @@ import hashlib
 import json
 import logging
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import attrs
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql as pg_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.engine.url import URL
-from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    NoSuchModuleError,
+    OperationalError,
+    ProgrammingError,
+    SQLAlchemyError,
+)
 
 from pipelinelib.environments import EnvironmentsConfig
 from pipelinelib.errors import (
@@ -39,7 +45,7 @@ from pipelinelib.errors import (
     NotFoundError,
     StoreUnavailableError,
 )
-from pipelinelib.ledger import DeploymentEntry
+from pipelinelib.ledger import DeploymentEntry, DeploymentPage
 from pipelinelib.model import (
     MAX_TEXT,
     RESULTS,
@@ -53,7 +59,12 @@ from pipelinelib.model import (
     validate_job_name,
     validate_service_name,
 )
+from pipelinelib.store import sql_ledger
 from pipelinelib.store.control import PromotionControl
+from pipelinelib.store.revision import SCHEMA_HEAD
+
+if TYPE_CHECKING:
+    from pipelinelib.insight import Event
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +89,8 @@ builds = sa.Table(
     sa.Column("manifest", sa.Text, nullable=False),
     sa.Column("sha256", sa.String(64), nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("summary", sa.Text),  # the manifest without services (0004_ledger_indexes)
+    sa.Column("service_count", sa.Integer),
 )
 build_services = sa.Table(
     "build_services",
@@ -88,6 +101,7 @@ build_services = sa.Table(
     sa.Column("image", sa.String(512)),
     sa.Column("digest", sa.String(300)),
     sa.Column("commit", sa.String(64)),
+    sa.Column("is_deployment", sa.Boolean, nullable=False, server_default=sa.false()),
 )
 display_names = sa.Table(
     "display_names",
@@ -96,6 +110,13 @@ display_names = sa.Table(
     sa.Column("name", sa.Text, nullable=False),
     sa.Column("subject", sa.String(120), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+job_generations = sa.Table(
+    "job_generations",
+    metadata,
+    sa.Column("job", sa.String(255), primary_key=True),
+    sa.Column("generation", sa.BigInteger, nullable=False),
 )
 
 _with_names = builds.outerjoin(display_names, display_names.c.build_id == builds.c.id)
@@ -157,7 +178,8 @@ def _sqlite_engine(url: URL) -> Engine:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA journal_mode = WAL")
+        # WAL is a property of the file, set once under the migration lock (SqlStore.migrate):
+        # two processes switching a fresh file at the same moment could fail "database is locked".
         # FULL: an acknowledged publish survives power loss, not only a crashed process.
         cursor.execute("PRAGMA synchronous = FULL")
         cursor.execute("PRAGMA foreign_keys = ON")
@@ -199,9 +221,15 @@ class SqlStore(PromotionControl):
             .on_conflict_do_nothing(index_elements=["job", "number"])
             .returning(builds.c.id)
         )
+        bump = self._insert(job_generations).values(
+            job=sa.bindparam("job", type_=sa.String), generation=1
+        )
+        self._bump_generation = bump.on_conflict_do_update(
+            index_elements=["job"], set_={"generation": job_generations.c.generation + 1}
+        )
         self._closed = threading.Event()
         if migrate:
-            self.migrate()
+            self.ensure_schema()
 
     @classmethod
     def from_url(
@@ -239,18 +267,75 @@ class SqlStore(PromotionControl):
 
     # --- schema ------------------------------------------------------------------------------
 
+    def ensure_schema(self) -> None:
+        """Migrate only when the store is behind: an up-to-date store costs one plain query
+        (no Alembic import). On a SQLite file the check runs under the migration lock too, so
+        processes opening a fresh file together never race to create or convert it."""
+        with _translate("migrate its schema"), self._file_lock():
+            if self._stored_revision() == SCHEMA_HEAD:
+                return
+        self.migrate()
+
+    def _stored_revision(self) -> str | None:
+        """``alembic_version`` read plainly; None when the table does not exist yet."""
+        with self._read() as conn:
+            try:
+                value = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+            except (OperationalError, ProgrammingError):
+                return None  # no such table: a new database
+        return str(value) if value is not None else None
+
+    @contextmanager
+    def _file_lock(self) -> Iterator[None]:
+        """For a SQLite file: an exclusive ``flock`` on ``<database>.lock`` (processes on one
+        host; a SQLite store is never shared across hosts). PostgreSQL uses an advisory lock
+        inside the migration transaction instead."""
+        database = self.engine.url.database if self.dialect == "sqlite" else None
+        if not database or database == ":memory:" or database.startswith("file:"):
+            yield
+            return
+        import fcntl
+        import os
+
+        fd = os.open(f"{database}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # releases the lock
+
+    def _set_wal(self) -> None:
+        """Switch a SQLite file to WAL (persistent), retrying while another connection reads."""
+        import time
+
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        while True:
+            try:
+                with self._read() as conn:  # outside any transaction, as SQLite requires
+                    conn.exec_driver_sql("PRAGMA journal_mode = WAL").scalar()
+                return
+            except OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
     def migrate(self, revision: str = "head") -> None:
-        """Bring the schema to ``revision`` in place, holding a lock against other replicas."""
+        """Bring the schema to ``revision`` in place, holding a lock against other replicas:
+        on PostgreSQL an advisory lock, on a SQLite file ``<database>.lock`` (under which the
+        file is also switched to WAL) and ``BEGIN IMMEDIATE``."""
         from alembic import command
         from alembic.config import Config
 
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
-        with _translate("migrate its schema"), self._write() as conn:
-            if self.dialect == "postgresql":
-                conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_MIGRATION_LOCK_KEY)))
-            config.attributes["connection"] = conn
-            command.upgrade(config, revision)
+        with _translate("migrate its schema"), self._file_lock():
+            if self.dialect == "sqlite" and self.engine.url.database not in (None, "", ":memory:"):
+                self._set_wal()
+            with self._write() as conn:
+                if self.dialect == "postgresql":
+                    conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_MIGRATION_LOCK_KEY)))
+                config.attributes["connection"] = conn
+                command.upgrade(config, revision)
 
     def revision(self) -> str | None:
         from alembic.runtime.migration import MigrationContext
@@ -341,7 +426,9 @@ class SqlStore(PromotionControl):
             return sum(self._publish_on(conn, m) for m in manifests)
 
     def _publish_on(self, conn: Connection, manifest: Manifest) -> bool:
-        text = canonical_json(manifest)
+        data = manifest.to_dict()
+        text = json.dumps(data, sort_keys=True, ensure_ascii=True, separators=(",", ":"))
+        summary, service_count = sql_ledger.summary_of(data)
         digest = hashlib.sha256(text.encode("ascii")).hexdigest()
         values = {
             "job": manifest.job,
@@ -355,6 +442,8 @@ class SqlStore(PromotionControl):
             "manifest": text,
             "sha256": digest,
             "created_at": datetime.now(UTC),
+            "summary": summary,
+            "service_count": service_count,
         }
         build_id = conn.execute(self._insert_build, values).scalar_one_or_none()
         if build_id is None:
@@ -370,6 +459,7 @@ class SqlStore(PromotionControl):
                 job=manifest.job,
                 number=manifest.number,
             )
+        conn.execute(self._bump_generation, {"job": manifest.job})
         if manifest.services:
             conn.execute(
                 build_services.insert(),
@@ -381,6 +471,7 @@ class SqlStore(PromotionControl):
                         "image": s.image,
                         "digest": s.digest,
                         "commit": s.commit,
+                        "is_deployment": manifest.is_deployment,
                     }
                     for s in manifest.services.values()
                 ],
@@ -437,6 +528,13 @@ class SqlStore(PromotionControl):
             rows = conn.execute(_CHOICES, {"job": job, "limit": limit}).all()
         return [f"{number}-{subject}" for number, subject in rows]
 
+    def job_generation(self, job: str) -> int:
+        """How many writes changed the job's choices (0 when none): one primary-key read,
+        bumped in the transaction of each new build and display-name change."""
+        with _translate("read the job generation"), self._read() as conn:
+            value = conn.execute(_GENERATION, {"job": job}).scalar()
+        return int(value) if value is not None else 0
+
     def set_display_name(self, job: str, number: int, name: str) -> None:
         validate_job_name(job)
         validate_build_number(number)
@@ -459,6 +557,7 @@ class SqlStore(PromotionControl):
                 subject=subject_of(name, number),
                 updated_at=datetime.now(UTC),
             )
+            conn.execute(self._bump_generation, {"job": job})
             conn.execute(
                 upsert.on_conflict_do_update(
                     index_elements=["build_id"],
@@ -485,8 +584,12 @@ class SqlStore(PromotionControl):
             .order_by(builds.c.environment.is_not(None), builds.c.id)
             .limit(1)
         )
+        # The build job's own rows first: an index seek that skips the deployments copying it.
+        own = query.where(build_services.c.is_deployment == sa.false())
         with _translate("find the service build"), self._read() as conn:
-            text = conn.execute(query).scalar_one_or_none()
+            text = conn.execute(own).scalar_one_or_none()
+            if text is None:
+                text = conn.execute(query).scalar_one_or_none()
         if text is None:
             raise NotFoundError(
                 f"no successful build {build} of service {service} in the store",
@@ -499,28 +602,36 @@ class SqlStore(PromotionControl):
         return {env: e.deployment for env, e in self.environment_entries().items()}
 
     def environment_entries(self) -> dict[str, DeploymentEntry]:
-        """The newest successful deployment per environment, with when it was recorded."""
-        newest = (
-            sa.select(sa.func.max(builds.c.id).label("id"))
-            .where(builds.c.environment.is_not(None), builds.c.result == "SUCCESS")
-            .group_by(builds.c.environment)
-            .subquery()
-        )
-        query = (
-            sa.select(
-                builds.c.environment, builds.c.manifest, builds.c.created_at, display_names.c.name
-            )
-            .select_from(_with_names.join(newest, newest.c.id == builds.c.id))
-            .order_by(builds.c.environment)
-        )
+        """The newest successful deployment per environment, with when it was recorded.
+
+        Two index walks whose cost does not grow with history (sql_ledger.NEWEST_PER_ENVIRONMENT)
+        instead of a GROUP BY over every deployment.
+        """
         with _translate("read the environments"), self._read() as conn:
-            rows = conn.execute(query).all()
+            ids = [i for (i,) in conn.execute(sa.text(sql_ledger.NEWEST_PER_ENVIRONMENT)) if i]
+            query = (
+                sa.select(
+                    builds.c.environment,
+                    builds.c.manifest,
+                    builds.c.created_at,
+                    display_names.c.name,
+                )
+                .select_from(_with_names)
+                .where(builds.c.id.in_(ids))
+                .order_by(builds.c.environment)
+            )
+            rows = conn.execute(query).all() if ids else []
         return {
             row.environment: DeploymentEntry(
                 _manifest(row.manifest, row.name), _utc(row.created_at)
             )
             for row in rows
         }
+
+    def environment_names(self) -> list[str]:
+        """Every environment ever deployed to (a few index seeks; no manifest read)."""
+        with _translate("read the environments"), self._read() as conn:
+            return [str(n) for (n,) in conn.execute(sa.text(sql_ledger.ENVIRONMENT_NAMES))]
 
     def history(self, environment: str, *, limit: int = 100) -> list[Manifest]:
         return [e.deployment for e in self.history_entries(environment, limit=limit)]
@@ -567,6 +678,106 @@ class SqlStore(PromotionControl):
                     break
         return list(found.values())
 
+    def service_builds_between_many(
+        self, ranges: Mapping[str, tuple[int, int]], *, limit: int = 100
+    ) -> dict[str, list[ServiceBuild]]:
+        """:meth:`service_builds_between` of many services in one query (``pipelinelib diff``)."""
+        _check_limit(limit)
+        with _translate("read the services' builds"), self._read() as conn:
+            if not ranges:
+                return {}
+            statement = sa.text(sql_ledger.between_statement(self.dialect))
+            rows = conn.execute(statement, sql_ledger.between_params(ranges, limit))
+            return sql_ledger.between_result(ranges, rows)
+
+    def deployments(
+        self,
+        *,
+        environment: str | None = None,
+        service: str | None = None,
+        since: datetime | None = None,
+        before: int | None = None,
+        limit: int = 50,
+    ) -> DeploymentPage:
+        query = self.deployments_statement(
+            environment=environment, service=service, since=since, before=before, limit=limit
+        )
+        with _translate("read the deployments"), self._read() as conn:
+            rows = conn.execute(query).all()
+        records = [
+            sql_ledger.record(
+                row, _name(row.name) if row.name is not None else None, _utc(row.created_at)
+            )
+            for row in rows
+        ]
+        return sql_ledger.page(records, limit)
+
+    def deployments_statement(
+        self,
+        *,
+        environment: str | None = None,
+        service: str | None = None,
+        since: datetime | None = None,
+        before: int | None = None,
+        limit: int = 50,
+    ) -> sa.Select[Any]:
+        """The query of :meth:`deployments` (validated), for it and for EXPLAIN in tests."""
+        sql_ledger.check_filters(environment, service)
+        since = sql_ledger.check_since(since)
+        before = sql_ledger.check_cursor(before)
+        _check_limit(limit)
+        columns = [
+            builds.c.id,
+            builds.c.summary,
+            builds.c.service_count,
+            builds.c.created_at,
+            display_names.c.name,
+        ]
+        source = _with_names
+        if service is not None:
+            columns.append(build_services.c.service_build)
+            source = source.join(
+                build_services,
+                sa.and_(
+                    build_services.c.build_id == builds.c.id,
+                    build_services.c.service == service,
+                    build_services.c.is_deployment == sa.true(),
+                ),
+            )
+        # Filtered by service, the walk is ix_build_services_deployed: order by its column.
+        order = build_services.c.build_id if service is not None else builds.c.id
+        query = sa.select(*columns).select_from(source)
+        if environment is not None:
+            query = query.where(builds.c.environment == environment)
+        else:
+            query = query.where(builds.c.environment.is_not(None))
+        if before is not None:
+            query = query.where(order < before)
+        if since is not None:
+            query = query.where(builds.c.created_at >= since)
+        return query.order_by(order.desc()).limit(limit + 1)
+
+    def deployment_events(
+        self, *, since: datetime, environment: str | None = None
+    ) -> tuple[list[Event], list[tuple[int, str, int]]]:
+        """The metrics' lean read of a window (store/sql_insight.py, issue 17)."""
+        from pipelinelib.store import sql_insight
+
+        return sql_insight.deployment_events(self, since=since, environment=environment)
+
+    def explain(self, statement: Any, params: Mapping[str, Any] | None = None) -> str:
+        """The database's plan of a statement (tests prove the ledger queries use indexes)."""
+        prefix = "EXPLAIN QUERY PLAN " if self.dialect == "sqlite" else "EXPLAIN "
+        with self._read() as conn:
+            if isinstance(statement, str):
+                rows = conn.execute(sa.text(prefix + statement), dict(params or {})).all()
+            else:
+                compiled = statement.compile(
+                    dialect=self.engine.dialect, compile_kwargs={"literal_binds": True}
+                )
+                rows = conn.exec_driver_sql(prefix + str(compiled).replace("%", "%%")).all()
+        return "\n".join(" ".join(str(v) for v in row) for row in rows)
+
     def ping(self) -> None:
         """Raise StoreUnavailableError unless the database answers (for /healthz)."""
         with _translate("answer"), self._read() as conn:
@@ -593,6 +804,9 @@ _EXISTING_HASH = sa.select(builds.c.sha256).where(
     builds.c.job == sa.bindparam("job", type_=sa.String),
     builds.c.number == sa.bindparam("number", type_=sa.Integer),
 )
+_GENERATION = sa.select(job_generations.c.generation).where(
+    job_generations.c.job == sa.bindparam("job", type_=sa.String)
+)
 _CHOICES = (
     sa.select(builds.c.number, sa.func.coalesce(display_names.c.subject, builds.c.subject))
     .select_from(_with_names)
@@ -602,28 +816,12 @@ _CHOICES = (
 )
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; every time we store is UTC."""
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
-
-
 def _check_result(result: str) -> str:
     if result not in RESULTS:
         raise InvalidInputError(f"result must be one of {', '.join(RESULTS)}, not {result!r}")
     return result
 
 
-def _name(stored: str) -> str:
-    """Display names set after publish are stored as JSON strings: NUL-safe everywhere."""
-    value = json.loads(stored)
-    return value if isinstance(value, str) else str(value)
-
-
-def _manifest(text: str, stored_name: str | None) -> Manifest:
-    manifest = Manifest.from_dict(json.loads(text))
-    display_name = _name(stored_name) if stored_name is not None else None
-    if display_name is not None and display_name != manifest.display_name:
-        manifest = attrs.evolve(manifest, display_name=display_name)
-    return manifest
+_utc = sql_ledger.utc
+_name = sql_ledger.stored_name
+_manifest = sql_ledger.manifest_of

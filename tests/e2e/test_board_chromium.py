@@ -115,9 +115,9 @@ def test_board_renders_the_demo_matrix_and_keeps_hostile_names_inert(
     rows = [c.get("data-service") for c in dom.cells if c.get("data-service")]
     assert rows == ["service1", "service2", "service3"]
     builds = [c.get("data-build") for c in dom.cells if c.get("data-build")]
-    # service1 row: 91 in test/beta/staging, 90 in live (rolled back); service2: 45
-    # everywhere; service3: 7.
-    assert builds == ["91", "91", "91", "90", "45", "45", "45", "45", "7"]
+    # service1 row: 93 in test/beta (the demo's later history), 91 in staging, 90 in live (rolled
+    # back); service2: 45 everywhere; service3: 7.
+    assert builds == ["93", "93", "91", "90", "45", "45", "45", "45", "7"]
     text = "".join(dom.text)
     assert "rollback: checkout errors after the last release" in text
     assert "approved by demo-lead" in text
@@ -152,7 +152,7 @@ def test_history_and_diff_pages_render_in_the_browser(
     dom = _Dom()
     dom.feed(history.stdout)
     numbers = [c.get("data-number") for c in dom.cells if c.get("data-number")]
-    assert numbers == ["2", "1"]
+    assert numbers == ["4", "3", "2", "1"]
     live = _headless(chromium, tmp_path / "p", "--dump-dom", service.url + "/environments/live")
     dom = _Dom()
     dom.feed(live.stdout)

@@ -19,8 +19,8 @@ def test_demo_promotes_one_set_of_images_and_leaves_the_ledger(tmp_path: Path) -
         envs = store.environments()
         builds = {env: {n: s.build for n, s in m.services.items()} for env, m in envs.items()}
         assert builds == {
-            "test": {"service1": 91, "service2": 45},
-            "beta": {"service1": 91, "service2": 45},
+            "test": {"service1": 93, "service2": 45},  # the later history (step 8)
+            "beta": {"service1": 93, "service2": 45},
             "staging": {"service1": 91, "service2": 45},
             "live": {"service1": 90, "service2": 45},  # rolled back
         }
@@ -33,11 +33,13 @@ def test_demo_promotes_one_set_of_images_and_leaves_the_ledger(tmp_path: Path) -
             f"{demo.REGISTRY}/service1:90",
             f"{demo.REGISTRY}/service2:45",
         }
-        assert envs["beta"].source == SourceRef("deploy-test", 2)
+        assert envs["beta"].source == SourceRef("deploy-test", 4)
         assert envs["staging"].source == SourceRef("deploy-beta", 2)
         assert first_live.source == SourceRef("deploy-staging", 1)
         assert envs["test"].source is None  # composed from the service build jobs
-        assert [m.number for m in store.history("test")] == [2, 1]
+        assert [m.number for m in store.history("test")] == [4, 3, 2, 1]
+        # deploy-test #3 timed out in its rollout: recorded, as a failure, for the metrics.
+        assert store.get_build("deploy-test", 3).result == "FAILURE"
         # deploy-live #1 (test straight to live) was refused: nothing recorded.
         assert [m.number for m in store.history("live")] == [4, 3, 2]
         rollback = envs["live"].deployment
@@ -50,7 +52,7 @@ def test_demo_promotes_one_set_of_images_and_leaves_the_ledger(tmp_path: Path) -
         assert store.locks() == []  # every deploy released its lock
         change = {c.service: c for c in pipeline.diff(store, "test", "live").services}
         assert change["service1"].change == "upgrade"
-        assert [c.build for c in change["service1"].commits] == [91]
+        assert [c.build for c in change["service1"].commits] == [93, 92, 91]
         assert change["service2"].change == "same"
         # The commit message with quotes and ${...} travelled untouched.
         assert envs["live"].services["service1"].commit_message == (
@@ -79,7 +81,8 @@ def test_the_demo_command_runs_and_refuses_a_used_directory(tmp_path: Path) -> N
         timeout=120,
     )
     assert first.returncode == 0, first.stderr
-    assert "== 8. What is where" in first.stdout
+    assert "== 9. What is where" in first.stdout
+    assert "per environment" in first.stdout  # the metrics the demo prints
     assert (workdir / "pipelinelib.db").exists()
     again = subprocess.run(
         [sys.executable, "-m", "pipelinelib", "demo", "--workdir", str(workdir)],

@@ -4,11 +4,14 @@ It mirrors :class:`pipelinelib.store.sql.SqlStore` (this repository, pipelinelib
 the same validation, the same messages, immutable manifests compared by content, display names
 kept beside the manifest, deployments checked by :func:`pipelinelib.ledger.check_deployment`.
 It is one of the implementations the store contract test runs
-(tests/integration/store/test_contract.py), so it cannot drift from the real stores.
+(tests/integration/store/test_contract.py), so it cannot drift from the real stores. Pages of
+deployments (``deployments``) use the insertion order + 1 as the id, as SqlStore's rows do, and a
+record is the manifest without its services.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
 import attrs
@@ -20,7 +23,7 @@ from pipelinelib.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
-from pipelinelib.ledger import DeploymentEntry
+from pipelinelib.ledger import DeploymentEntry, DeploymentPage, DeploymentRecord
 from pipelinelib.model import (
     MAX_TEXT,
     RESULTS,
@@ -176,6 +179,63 @@ class MemoryStore:
             ):
                 found.setdefault(entry.build, entry)  # the first (earliest) publish wins
         return [found[b] for b in sorted(found, reverse=True)][:limit]
+
+    def service_builds_between_many(
+        self, ranges: Mapping[str, tuple[int, int]], *, limit: int = 100
+    ) -> dict[str, list[ServiceBuild]]:
+        self.calls.append(("service_builds_between_many", (dict(ranges), limit)))
+        return {
+            name: self.service_builds_between(name, after, upto, limit=limit)
+            for name, (after, upto) in ranges.items()
+        }
+
+    def deployments(
+        self,
+        *,
+        environment: str | None = None,
+        service: str | None = None,
+        since: datetime | None = None,
+        before: int | None = None,
+        limit: int = 50,
+    ) -> DeploymentPage:
+        self.calls.append(("deployments", (environment, service, since, before, limit)))
+        if environment is not None:
+            validate_environment_name(environment)
+        if service is not None:
+            validate_service_name(service)
+        if before is not None:
+            validate_build_number(before)
+        _check_limit(limit)
+        records = []
+        for record in sorted(self.records.values(), key=lambda r: r.order, reverse=True):
+            m, record_id = record.shown, record.order + 1
+            if m.environment is None or environment not in (None, m.environment):
+                continue
+            if service is not None and service not in m.services:
+                continue
+            if (before is not None and record_id >= before) or (
+                since is not None and record.recorded_at < since
+            ):
+                continue
+            records.append(
+                DeploymentRecord(
+                    id=record_id,
+                    job=m.job,
+                    number=m.number,
+                    environment=m.environment,
+                    result=m.result,
+                    display_name=m.display_name,
+                    source=m.source,
+                    url=m.url,
+                    deployment=m.deployment,
+                    service_count=len(m.services),
+                    recorded_at=record.recorded_at,
+                    service_build=m.services[service].build if service is not None else None,
+                )
+            )
+            if len(records) > limit:
+                return DeploymentPage(tuple(records[:limit]), records[limit - 1].id)
+        return DeploymentPage(tuple(records), None)
 
     def environments(self) -> dict[str, Manifest]:
         return {env: e.deployment for env, e in self.environment_entries().items()}

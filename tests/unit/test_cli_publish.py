@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -46,6 +47,13 @@ def test_writes_env_groovy_and_manifest_from_jenkins_environment_and_git(
     assert len(env["SERVICE1_COMMIT"]) == 40
     assert env["SERVICE1_COMMIT_MSG"] == "Fix 'quoted' login ${not interpolated}\n\nDetails"
     manifest = json.loads((repo / "output" / "service1.manifest.json").read_text())
+    # The commit's time as git records it (the start of the lead time for changes), in UTC.
+    committed = subprocess.run(
+        ["git", "log", "-1", "--format=%cI"], cwd=repo, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    commit_time = manifest["services"]["service1"].pop("commit_time")
+    assert datetime.fromisoformat(commit_time) == datetime.fromisoformat(committed)
+    assert commit_time.endswith("Z")
     assert manifest == {
         "job": "team/service1-build",
         "number": 90,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import pytest
 
@@ -46,17 +46,20 @@ def test_environments_follow_the_pipeline_order_then_the_alphabet() -> None:
     ]
 
 
-def test_diff_names_each_kind_of_change() -> None:
-    test = _deploy("test", 12, service1=95, service2=40, service3=7)
-    live = _deploy("live", 4, service1=90, service2=40, service4=3)
-    asked: list[tuple[str, int, int]] = []
+def test_diff_names_each_kind_of_change_and_asks_the_store_once() -> None:
+    test = _deploy("test", 12, service1=95, service2=40, service3=7, service5=20)
+    live = _deploy("live", 4, service1=90, service2=40, service4=3, service5=18)
+    asked: list[dict[str, tuple[int, int]]] = []
 
-    def between(service: str, low: int, high: int) -> list[ServiceBuild]:
-        asked.append((service, low, high))
-        return [
-            ServiceBuild(name=service, build=b, commit_message=f"change {b}")
-            for b in range(high, low, -1)
-        ]
+    def between(ranges: Mapping[str, tuple[int, int]]) -> dict[str, list[ServiceBuild]]:
+        asked.append(dict(ranges))
+        return {
+            service: [
+                ServiceBuild(name=service, build=b, commit_message=f"change {b}")
+                for b in range(high, low, -1)
+            ]
+            for service, (low, high) in ranges.items()
+        }
 
     diff = diff_environments("test", test, "live", live, between)
     kinds = {c.service: c.change for c in diff.services}
@@ -65,12 +68,25 @@ def test_diff_names_each_kind_of_change() -> None:
         "service2": "same",
         "service3": "added",
         "service4": "removed",
+        "service5": "upgrade",
     }
-    assert asked == [("service1", 90, 95)]
+    # One call for every upgraded service: a diff of 1,000 services is one store query.
+    assert asked == [{"service1": (90, 95), "service5": (18, 20)}]
     service1 = diff.services[0]
     assert [c.build for c in service1.commits] == [95, 94, 93, 92, 91]
+    assert [c.build for c in diff.services[4].commits] == [20, 19]
+    assert diff.services[1].commits == ()
     assert not diff.is_noop
-    assert diff.to_dict()["changes"] == 3
+    assert diff.to_dict()["changes"] == 4
+
+
+def test_a_diff_without_upgrades_does_not_ask_the_store() -> None:
+    def between(ranges: Mapping[str, tuple[int, int]]) -> dict[str, list[ServiceBuild]]:
+        raise AssertionError(f"asked for {ranges}")
+
+    test = _deploy("test", 12, service1=90)
+    diff = diff_environments("test", test, "live", _deploy("live", 3, service1=95), between)
+    assert [c.change for c in diff.services] == ["downgrade"]
 
 
 def test_promoting_an_environment_onto_itself_is_a_noop() -> None:

@@ -27,3 +27,39 @@ def test_file_only_commands_load_no_heavy_library(tmp_path: object) -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stderr.strip() == ""
+
+
+def _current_store(tmp_path: object) -> str:
+    from pathlib import Path
+
+    from pipelinelib.store.sql import SqlStore
+    from tests.fakes.manifests import deploy_manifest, published_build, service_build
+
+    url = f"sqlite:///{Path(str(tmp_path)) / 'store' / 'pipelinelib.db'}"
+    store = SqlStore.from_url(url)
+    for build in (1, 2):
+        store.publish(published_build(service_build("service1", build)))
+    store.publish(deploy_manifest("deploy-live", 1, "live", [service_build("service1", 1)]))
+    store.publish(deploy_manifest("deploy-test", 1, "test", [service_build("service1", 2)]))
+    store.close()
+    return url
+
+
+def test_status_and_diff_on_a_current_local_store_load_no_heavy_library(tmp_path: object) -> None:
+    """Store commands that only read a local SQLite store start without SQLAlchemy or Alembic."""
+    url = _current_store(tmp_path)
+    for argv in (["status"], ["diff", "test", "live"]):
+        code = (
+            "import sys\n"
+            "from pipelinelib.cli import main\n"
+            "try:\n"
+            f"    main({[*argv, '--db', url]!r})\n"
+            "except SystemExit as e:\n"
+            "    assert e.code == 0, e.code\n"
+            f"print(','.join(m for m in {HEAVY!r} if m in sys.modules), file=sys.stderr)"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        )
+        assert done.stderr.strip() == "", argv
+        assert "service1" in done.stdout

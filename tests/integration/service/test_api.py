@@ -169,6 +169,19 @@ def test_environments_and_history(service: LiveService, http: requests.Session) 
     assert sorted(envs) == ["beta", "test"] and envs["beta"]["number"] == 4
     hist = http.get(f"{service.url}/api/v1/environments/test/history", timeout=10).json()
     assert [d["number"] for d in hist["deployments"]] == [1]
+    assert hist["next_before"] is None
+    for n in (2, 3, 4):
+        publish(http, service, deploy_manifest("deploy-test", n, "test", s).to_dict())
+    pages, before = [], ""
+    while True:
+        url = f"{service.url}/api/v1/environments/test/history?limit=3{before}"
+        page = http.get(url, timeout=10).json()
+        pages.append([d["number"] for d in page["deployments"]])
+        assert all(d["services"]["service1"]["build"] == 1 for d in page["deployments"])
+        if page["next_before"] is None:
+            break
+        before = f"&before={page['next_before']}"
+    assert pages == [[4, 3, 2], [1]]
     assert_json_error(
         http.get(f"{service.url}/api/v1/environments/BAD/history", timeout=10),
         400,

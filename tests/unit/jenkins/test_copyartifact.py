@@ -332,6 +332,20 @@ def test_flatten_and_fingerprint(client: JenkinsClient, tmp_path: Path) -> None:
 
 
 @responses.activate
+def test_files_are_hashed_only_when_fingerprints_are_asked_for(
+    client: JenkinsClient, tmp_path: Path
+) -> None:
+    register_build("svc", "lastCompletedBuild", 5, {"a.bin": b"x" * 1000})
+    target = tmp_path / "plain"
+    result = copy_artifacts(client, job="svc", selector=Selector("lastCompleted"), target=target)
+    assert tree_listing(target) == ["a.bin"]
+    assert (target / "a.bin").read_bytes() == b"x" * 1000
+    assert [(f.path, f.size, f.md5) for f in result.files] == [("a.bin", 1000, None)]
+    assert result.fingerprints_file is None
+    assert result.to_dict()["files"][0]["md5"] is None
+
+
+@responses.activate
 def test_flatten_refuses_two_files_with_one_name(client: JenkinsClient, tmp_path: Path) -> None:
     register_build("svc", "lastSuccessfulBuild", 5, {"a/x.txt": b"1", "b/x.txt": b"2"})
     with pytest.raises(InvalidInputError, match=r"would both be written to 'x\.txt'"):

@@ -4,12 +4,24 @@ from __future__ import annotations
 
 from html.parser import HTMLParser
 
-from pipelinelib.ledger import DeploymentEntry, build_board, diff_environments
-from pipelinelib.model import Manifest, ServiceBuild
+from pipelinelib.ledger import (
+    DeploymentEntry,
+    DeploymentPage,
+    DeploymentRecord,
+    build_board,
+    diff_environments,
+)
+from pipelinelib.model import DeploymentInfo, Manifest, ServiceBuild
 from pipelinelib.service.board import Urls, render_board, render_diff, render_history
 
 XSS = "<img src=x onerror=alert(1)>"
-URLS = Urls(board=lambda: "/", history=lambda env: f"/environments/{env}", diff=lambda: "/diff")
+URLS = Urls(
+    board=lambda: "/",
+    history=lambda env, **query: (
+        f"/environments/{env}" + "".join(f"?{k}={v}" for k, v in query.items())
+    ),
+    diff=lambda: "/diff",
+)
 
 
 class _Collect(HTMLParser):
@@ -53,7 +65,8 @@ def test_hostile_display_names_render_as_text_not_markup() -> None:
 
 def test_history_and_diff_escape_too() -> None:
     entry = DeploymentEntry(_deployment(XSS))
-    assert "img" not in _parse(render_history("test", [entry], URLS, ["test"])).tags
+    page = DeploymentPage((_record(7, XSS),))
+    assert "img" not in _parse(render_history("test", page, URLS, ["test"])).tags
     diff = diff_environments("test", entry.deployment, "live", None)
     html = render_diff(diff, URLS, ["test", "live"])
     assert "img" not in _parse(html).tags
@@ -63,3 +76,29 @@ def test_history_and_diff_escape_too() -> None:
 def test_empty_board_tells_how_to_fill_it() -> None:
     html = render_board(build_board({}), URLS)
     assert "No deployment has been recorded yet" in html
+
+
+def _record(record_id: int, name: str) -> DeploymentRecord:
+    return DeploymentRecord(
+        id=record_id,
+        job="deploy-test",
+        number=record_id,
+        environment="test",
+        result="SUCCESS",
+        display_name=name,
+        source=None,
+        url=None,
+        deployment=DeploymentInfo(overrides=("service2",)),
+        service_count=1000,
+    )
+
+
+def test_a_history_page_shows_counts_not_services_and_links_the_next_page() -> None:
+    page = DeploymentPage((_record(9, "Deploy 9"), _record(8, "Deploy 8")), next_before=8)
+    html = render_history("test", page, URLS, ["test"])
+    text = "".join(_parse(html).text)
+    assert "Deploy 9" in text and "Deploy 8" in text
+    assert "1000" in text and "overrides: service2" in text
+    assert 'href="/environments/test?before=8"' in html
+    last = render_history("test", DeploymentPage((_record(1, "first"),)), URLS, ["test"])
+    assert "before=" not in last

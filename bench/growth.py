@@ -1,0 +1,293 @@
+"""Ledger growth: diff, one history page and the board as services and deployments grow.
+
+For each shape (services x deployments) a SQLite store is filled with B builds of each service
+(one build job per service) and D deployments, each carrying every service: most to test, every
+4th to beta, every 10th to staging, every 20th to live, the services' builds advancing through
+history and live lagging test by 5 builds, so ``diff test live`` upgrades every service. Each
+store is served by ``pipelinelib serve`` and measured over one keep-alive connection (median):
+
+* ``GET /`` (the board: the baseline of its shape),
+* ``GET /diff?from=test&to=live`` and ``GET /environments/test`` (the first history page),
+* ``pipelinelib diff test live`` (the CLI, start-up included) against ``python -c pass``.
+
+It prints each figure, its ratio to the board of the same store, and the growth ratio
+(10x deployments / 1x) per service count. Shapes whose rows (services x deployments) exceed
+``--max-rows`` are skipped and named (a 1,000-service x 100,000-deployment store is ~20 GB).
+
+Run: ``.venv/bin/python -m bench growth`` (or ``python -m bench.growth --services 10,100
+--deployments 1000,10000``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import itertools
+import json
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench._servers import ServiceProcess, free_port, service_env
+
+BUILDS_PER_SERVICE = 20
+LIVE_LAG = 5
+REGISTRY = "999999999999.dkr.ecr.ap-southeast-2.amazonaws.com"
+
+
+def _environment(k: int) -> str:
+    if k % 20 == 19:
+        return "live"
+    if k % 10 == 9:
+        return "staging"
+    if k % 4 == 3:
+        return "beta"
+    return "test"
+
+
+def _entry(service: str, build: int) -> dict[str, object]:
+    return {
+        "build": build,
+        "image": f"{REGISTRY}/{service}:{build}",
+        "digest": f"sha256:{build:064x}",
+        "commit": f"{build:040x}",
+        "commit_message": f"Change {build} of {service}\n\nDetails of the change.",
+    }
+
+
+def _manifest_text(base: dict[str, object], services_json: str) -> str:
+    text = json.dumps({**base, "services": "@S@"}, sort_keys=True, separators=(",", ":"))
+    return text.replace('"@S@"', services_json)
+
+
+def fill(path: Path, services: int, deployments: int) -> None:
+    """Create the store at the oldest schema every version reads, fill it with raw inserts, and
+    let the current code open (and migrate) it."""
+    from pipelinelib.store.sql import SqlStore
+
+    url = f"sqlite:///{path}"
+    store = SqlStore.from_url(url, migrate=False)
+    store.migrate("0002")
+    store.close()
+    names = [f"svc-{i:04d}" for i in range(services)]
+    now = datetime.now(UTC).isoformat(sep=" ")
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA journal_mode = WAL")
+    db.execute("PRAGMA synchronous = OFF")
+    build_sql = (
+        "INSERT INTO builds (id, job, number, result, environment, source_job, source_number,"
+        " subject, url, manifest, sha256, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
+    )
+    service_sql = (
+        'INSERT INTO build_services (build_id, service, service_build, image, digest, "commit")'
+        " VALUES (?,?,?,?,?,?)"
+    )
+    next_id = 1
+    with db:
+        for name in names:
+            for build in range(1, BUILDS_PER_SERVICE + 1):
+                entry = _entry(name, build)
+                job = f"{name}-build"
+                base = {
+                    "job": job,
+                    "number": build,
+                    "display_name": entry["commit_message"],
+                    "result": "SUCCESS",
+                    "environment": None,
+                    "source": None,
+                    "url": None,
+                }
+                text = _manifest_text(base, json.dumps({name: entry}, sort_keys=True))
+                db.execute(
+                    build_sql,
+                    (
+                        next_id,
+                        job,
+                        build,
+                        "SUCCESS",
+                        None,
+                        None,
+                        None,
+                        f"Change {build} of {name}",
+                        None,
+                        text,
+                        "0" * 64,
+                        now,
+                    ),
+                )
+                db.execute(
+                    service_sql,
+                    (next_id, name, build, entry["image"], entry["digest"], entry["commit"]),
+                )
+                next_id += 1
+        cache: dict[int, tuple[str, list[tuple[str, int, str, str, str]]]] = {}
+        numbers: dict[str, int] = {}
+        for k in range(deployments):
+            env = _environment(k)
+            build = 1 + k * BUILDS_PER_SERVICE // deployments
+            if env == "live":
+                build = max(1, build - LIVE_LAG)
+            if build not in cache:
+                entries = {n: _entry(n, build) for n in names}
+                cache[build] = (
+                    json.dumps(entries, sort_keys=True, separators=(",", ":")),
+                    [
+                        (n, build, e["image"], e["digest"], e["commit"])  # type: ignore[misc]
+                        for n, e in entries.items()
+                    ],
+                )
+            services_json, rows = cache[build]
+            job = f"deploy-{env}"
+            number = numbers[job] = numbers.get(job, 0) + 1
+            base = {
+                "job": job,
+                "number": number,
+                "display_name": f"Deploy {number}",
+                "result": "SUCCESS",
+                "environment": env,
+                "source": None,
+                "url": None,
+            }
+            db.execute(
+                build_sql,
+                (
+                    next_id,
+                    job,
+                    number,
+                    "SUCCESS",
+                    env,
+                    None,
+                    None,
+                    f"Deploy {number}",
+                    None,
+                    _manifest_text(base, services_json),
+                    "0" * 64,
+                    now,
+                ),
+            )
+            db.executemany(service_sql, [(next_id, *row) for row in rows])
+            next_id += 1
+    db.close()
+    SqlStore.from_url(url).close()  # today's code: migrate to its head
+
+
+def _median_latency(conn: http.client.HTTPConnection, path: str, budget: float) -> float:
+    samples: list[float] = []
+    deadline = time.monotonic() + budget
+    while len(samples) < 3 or (time.monotonic() < deadline and len(samples) < 50):
+        start = time.perf_counter()
+        conn.request("GET", path)
+        response = conn.getresponse()
+        response.read()
+        samples.append(time.perf_counter() - start)
+        assert response.status == 200, (path, response.status)
+    return statistics.median(samples)
+
+
+def _median_run(argv: list[str], budget: float) -> float:
+    samples: list[float] = []
+    deadline = time.monotonic() + budget
+    while len(samples) < 3 or (time.monotonic() < deadline and len(samples) < 15):
+        start = time.perf_counter()
+        subprocess.run(argv, check=True, capture_output=True)
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def measure(root: Path, services: int, deployments: int, budget: float) -> dict[str, float]:
+    path = root / f"s{services}-d{deployments}.db"
+    started = time.perf_counter()
+    fill(path, services, deployments)
+    filled = time.perf_counter() - started
+    tokens = root / "tokens"
+    tokens.write_text("")
+    port = free_port()
+    env = service_env(f"sqlite:///{path}", tokens)
+    server = ServiceProcess(
+        [sys.executable, "-m", "pipelinelib", "serve", "--port", str(port)],
+        env,
+        port,
+        root / "serve.log",
+    ).start(timeout=120)
+    figures: dict[str, float] = {}
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+        conn.request("GET", "/environments/test")
+        page = conn.getresponse().read()
+        figures["history_bytes"] = len(page)
+        for name, target in (
+            ("board", "/"),
+            ("diff", "/diff?from=test&to=live"),
+            ("history", "/environments/test"),
+        ):
+            figures[name] = _median_latency(conn, target, budget)
+        conn.close()
+    finally:
+        server.stop()
+    python = sys.executable
+    figures["python"] = _median_run([python, "-c", "pass"], budget / 2)
+    figures["cli_diff"] = _median_run(
+        [python, "-m", "pipelinelib", "diff", "test", "live", "--db", f"sqlite:///{path}"],
+        budget,
+    )
+    figures["fill"] = filled
+    path.unlink()
+    for suffix in ("-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    return figures
+
+
+def _shapes(
+    services: list[int], deployments: list[int], max_rows: int
+) -> Iterator[tuple[int, int]]:
+    for s in services:
+        for d in deployments:
+            if s * d > max_rows:
+                print(f"skipped {s} services x {d} deployments: {s * d:,} rows > --max-rows")
+                continue
+            yield s, d
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.growth")
+    parser.add_argument("--services", default="10,100,1000")
+    parser.add_argument("--deployments", default="10000,100000")
+    parser.add_argument("--max-rows", type=int, default=10_000_000)
+    parser.add_argument("--budget", type=float, default=5.0, help="seconds per figure")
+    args = parser.parse_args(argv if argv is not None else [])
+    services = [int(v) for v in args.services.split(",")]
+    deployments = [int(v) for v in args.deployments.split(",")]
+    results: dict[tuple[int, int], dict[str, float]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for s, d in _shapes(services, deployments, args.max_rows):
+            f = results[(s, d)] = measure(Path(tmp), s, d, args.budget)
+            print(
+                f"{s:>5} services x {d:>6} deployments (filled in {f['fill']:.0f} s): "
+                f"board {f['board'] * 1000:.1f} ms | diff page {f['diff'] * 1000:.1f} ms "
+                f"({f['diff'] / f['board']:.2f}x board) | history page "
+                f"{f['history'] * 1000:.1f} ms ({f['history'] / f['board']:.2f}x board, "
+                f"{f['history_bytes'] / 1e6:.2f} MB) | CLI diff {f['cli_diff'] * 1000:.0f} ms "
+                f"({f['cli_diff'] / f['python']:.1f}x python -c pass "
+                f"{f['python'] * 1000:.0f} ms)",
+                flush=True,
+            )
+    for s in services:
+        measured = sorted(d for (s2, d) in results if s2 == s)
+        for low, high in itertools.pairwise(measured):
+            a, b = results[(s, low)], results[(s, high)]
+            print(
+                f"growth at {s} services, {high} / {low} deployments: "
+                + ", ".join(
+                    f"{k} {b[k] / a[k]:.2f}x" for k in ("board", "diff", "history", "cli_diff")
+                )
+            )
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

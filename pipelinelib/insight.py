@@ -1,0 +1,570 @@
+"""Insight from the ledger: what each deployment came to, and the four DORA metrics.
+
+Pure functions over plain records (no store, no clock): the use cases in
+:mod:`pipelinelib.pipeline.query` fetch the records and pass ``now``; the tests build ledgers by
+hand with known answers.
+
+The metric definitions are DORA's ("Accelerate", Forsgren, Humble and Kim, 2018, chapter 2, and
+https://dora.dev/guides/dora-metrics-four-keys/ as of 2026):
+
+* **deployment frequency**: how often changes are deployed successfully to an environment; we
+  count successful deployments (rollbacks excluded: they ship no change) in the window, and give
+  the rate per day;
+* **lead time for changes** (dora.dev: "change lead time"): the time from a commit to that
+  commit running in the environment; we take, for each service build deployed successfully for
+  the first time in the window, its first deployment time minus the commit time recorded at
+  publish (``commit_time``), and give the median (DORA reports medians);
+* **change failure rate**: the share of deployments that caused a failure needing remediation;
+  a deployment counts as failed when its result is not SUCCESS or when it was rolled back
+  (by a later ``rollback`` deployment or by the ECS circuit breaker); rollbacks themselves are the
+  remediation and are counted through the deployment they rolled back, never twice;
+* **time to restore** (dora.dev: "failed deployment recovery time"): from the first failed
+  deployment of an episode to the next deployment that succeeds and is not itself rolled back;
+  median over the restored episodes. An episode never restored is reported as ``unrestored``
+  with the time it has lasted so far, and does not enter the median.
+
+Every metric is None (not 0) when there is nothing to measure: no deployments, no commit times,
+no failures.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+if TYPE_CHECKING:
+    from pipelinelib.ledger import DeploymentRecord
+
+OUTCOMES = ("SUCCESS", "FAILURE", "ROLLED_BACK")
+# pipelinelib.aws.ecs ROLLOUT_STATES that mean the change did not hold.
+_ROLLED_BACK_STATES = frozenset({"ROLLED_BACK"})
+_FAILED_STATES = frozenset({"FAILED", "TIMED_OUT"})
+
+
+@attrs.frozen
+class ServiceChange:
+    """One service's build in a deployment and when its commit was made (None: unknown)."""
+
+    service: str
+    build: int
+    commit_time: datetime | None = None
+
+
+@attrs.frozen
+class Event:
+    """One deployment as the metrics see it.
+
+    ``result`` is the deploy build's result (Jenkins vocabulary); ``kind`` ``deploy`` or
+    ``rollback``; ``rollout`` the ECS outcome per service if recorded; ``services`` the service
+    builds it ran (empty when unknown: per-service metrics then skip it).
+    """
+
+    id: int
+    environment: str
+    at: datetime
+    result: str = "SUCCESS"
+    kind: str = "deploy"
+    rollout: Mapping[str, str] | None = None
+    services: tuple[ServiceChange, ...] = ()
+
+    @property
+    def is_rollback(self) -> bool:
+        return self.kind == "rollback"
+
+
+def outcomes(events: Iterable[Event]) -> dict[int, str]:
+    """``{event id: SUCCESS | FAILURE | ROLLED_BACK}`` for every event.
+
+    ROLLED_BACK: the ECS circuit breaker rolled a service back (record-deployment records the
+    build as FAILURE then, see pipeline/promote.py), or the next deployment of the
+    same environment is a ``rollback`` (it replaced this one). FAILURE: otherwise, the build's
+    result is not SUCCESS or a service's rollout FAILED or TIMED_OUT. Needs each environment's events
+    in full order around a rollback: a rollback on a newer page than the deployment it replaced
+    is not seen.
+    """
+    by_environment: dict[str, list[Event]] = {}
+    for event in events:
+        by_environment.setdefault(event.environment, []).append(event)
+    found: dict[int, str] = {}
+    for items in by_environment.values():
+        ordered = sorted(items, key=lambda e: (e.at, e.id))
+        for event in ordered:
+            states = set((event.rollout or {}).values())
+            if states & _ROLLED_BACK_STATES:  # recorded as FAILURE, but ECS put the old one back
+                found[event.id] = "ROLLED_BACK"
+            elif event.result != "SUCCESS" or states & _FAILED_STATES:
+                found[event.id] = "FAILURE"
+            else:
+                found[event.id] = "SUCCESS"
+        # A rollback replaces the newest deployment before it that was still running.
+        for i, event in enumerate(ordered):
+            if not event.is_rollback or found[event.id] != "SUCCESS":
+                continue
+            for earlier in reversed(ordered[:i]):
+                if found[earlier.id] == "SUCCESS":
+                    if not earlier.is_rollback:
+                        found[earlier.id] = "ROLLED_BACK"
+                    break
+    return found
+
+
+@attrs.frozen
+class Unrestored:
+    environment: str
+    since: datetime
+    lasting: timedelta
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "environment": self.environment,
+            "since": _iso(self.since),
+            "lasting_seconds": int(self.lasting.total_seconds()),
+        }
+
+
+@attrs.frozen
+class Metrics:
+    """The four keys over ``[start, end)`` for one scope (an environment, a service, or all).
+
+    Durations are :class:`~datetime.timedelta`; rates are fractions 0..1; None: nothing to
+    measure.
+    """
+
+    scope: str
+    start: datetime
+    end: datetime
+    deployments: int  # every deployment in the window, rollbacks included
+    successful: int  # successful deploys (not rollbacks): the frequency's count
+    failed: int  # deploys that failed or were rolled back
+    rollbacks: int
+    lead_times: tuple[timedelta, ...]
+    restore_times: tuple[timedelta, ...]
+    unrestored: tuple[Unrestored, ...]
+    per_day: tuple[tuple[str, int, int], ...]  # (YYYY-MM-DD, successful, failed), the plots
+
+    @property
+    def days(self) -> float:
+        return max((self.end - self.start).total_seconds() / 86_400, 1e-9)
+
+    @property
+    def deployment_frequency(self) -> float | None:
+        """Successful deployments per day; None without any deployment."""
+        return None if self.deployments == 0 else self.successful / self.days
+
+    @property
+    def lead_time(self) -> timedelta | None:
+        """Median commit-to-running time; None when no deployed build has a commit time."""
+        return _median(self.lead_times)
+
+    @property
+    def change_failure_rate(self) -> float | None:
+        changes = self.deployments - self.rollbacks
+        return None if changes <= 0 else self.failed / changes
+
+    @property
+    def time_to_restore(self) -> timedelta | None:
+        return _median(self.restore_times)
+
+    def to_dict(self) -> dict[str, Any]:
+        def seconds(value: timedelta | None) -> int | None:
+            return None if value is None else int(value.total_seconds())
+
+        freq = self.deployment_frequency
+        rate = self.change_failure_rate
+        return {
+            "scope": self.scope,
+            "start": _iso(self.start),
+            "end": _iso(self.end),
+            "deployments": self.deployments,
+            "successful": self.successful,
+            "failed": self.failed,
+            "rollbacks": self.rollbacks,
+            "deployment_frequency_per_day": None if freq is None else round(freq, 4),
+            "lead_time_seconds": seconds(self.lead_time),
+            "lead_time_samples": len(self.lead_times),
+            "change_failure_rate": None if rate is None else round(rate, 4),
+            "time_to_restore_seconds": seconds(self.time_to_restore),
+            "restored": len(self.restore_times),
+            "unrestored": [u.to_dict() for u in self.unrestored],
+            "per_day": [{"day": d, "successful": s, "failed": f} for d, s, f in self.per_day],
+        }
+
+
+def _iso(value: datetime) -> str:
+    return value.isoformat().replace("+00:00", "Z")
+
+
+def _median(values: Sequence[timedelta]) -> timedelta | None:
+    if not values:
+        return None
+    return timedelta(seconds=statistics.median(v.total_seconds() for v in values))
+
+
+def compute(
+    events: Iterable[Event],
+    *,
+    start: datetime,
+    end: datetime,
+    scope: str = "all",
+    service: str | None = None,
+    first_seen: Mapping[tuple[str, str, int], datetime] | None = None,
+    judged: Mapping[int, str] | None = None,
+) -> Metrics:
+    """The four keys of ``events`` (any order) in the window ``start <= at < end``.
+
+    Events before ``start`` are used as context only: to know what an environment ran when the
+    window opened (a failure open at ``start``) and which builds it had already run (lead time
+    counts a build's *first* deployment only). ``service``: only deployments that changed that
+    service's build (per-service metrics). ``first_seen`` ``{(environment, service, build):
+    time}`` can name first deployments older than the events passed. ``judged``: the
+    :func:`outcomes` of (at least) these events when the caller already has them.
+    """
+    all_events = sorted(events, key=lambda e: (e.at, e.id))
+    outcome = judged if judged is not None else outcomes(all_events)
+    if service is not None:
+        all_events = _changing(all_events, service)
+    in_window = [e for e in all_events if start <= e.at < end]
+    deploys = [e for e in in_window if not e.is_rollback]
+    successful = [e for e in deploys if outcome[e.id] == "SUCCESS"]
+    failed = [e for e in deploys if outcome[e.id] != "SUCCESS"]
+
+    seen: dict[tuple[str, str, int], datetime] = dict(first_seen or {})
+    lead: list[timedelta] = []
+    for event in all_events:
+        if outcome[event.id] == "FAILURE":
+            continue  # it never ran: the change reaches the environment later
+        for change in event.services:
+            if service is not None and change.service != service:
+                continue
+            key = (event.environment, change.service, change.build)
+            if key in seen:
+                continue
+            seen[key] = event.at
+            if start <= event.at < end and change.commit_time is not None:
+                lead.append(max(event.at - change.commit_time, timedelta(0)))
+
+    restore: list[timedelta] = []
+    unrestored: list[Unrestored] = []
+    by_environment: dict[str, list[Event]] = {}
+    for event in all_events:
+        by_environment.setdefault(event.environment, []).append(event)
+    for environment, items in sorted(by_environment.items()):
+        failing_since: datetime | None = None
+        for event in items:
+            if event.at >= end:
+                break
+            if outcome[event.id] != "SUCCESS":
+                if failing_since is None:
+                    failing_since = event.at
+            elif failing_since is not None:
+                if event.at >= start:
+                    restore.append(event.at - failing_since)
+                failing_since = None
+        if failing_since is not None:
+            unrestored.append(Unrestored(environment, failing_since, end - failing_since))
+
+    days: dict[str, list[int]] = {}
+    day = start.date()
+    while day <= (end - timedelta(microseconds=1)).date():
+        days[day.isoformat()] = [0, 0]
+        day += timedelta(days=1)
+    for event in successful:
+        days[event.at.date().isoformat()][0] += 1
+    for event in failed:
+        days[event.at.date().isoformat()][1] += 1
+    return Metrics(
+        scope=scope,
+        start=start,
+        end=end,
+        deployments=len(in_window),
+        successful=len(successful),
+        failed=len(failed),
+        rollbacks=len(in_window) - len(deploys),
+        lead_times=tuple(lead),
+        restore_times=tuple(restore),
+        unrestored=tuple(unrestored),
+        per_day=tuple((d, s, f) for d, (s, f) in days.items()),
+    )
+
+
+def _changing(events: Sequence[Event], service: str) -> list[Event]:
+    """The events (in time order) that changed ``service``'s build in their environment."""
+    last: dict[str, int | None] = {}
+    kept = []
+    for event in events:
+        build = next((c.build for c in event.services if c.service == service), None)
+        if build is None:
+            continue
+        if last.get(event.environment) != build:
+            kept.append(event)
+        last[event.environment] = build
+    return kept
+
+
+# --- drift: how far an environment is behind its upstream -------------------------------------
+
+
+@attrs.frozen
+class Drift:
+    """``environment`` runs ``service`` build ``build``; its upstream runs ``upstream_build``.
+
+    ``behind`` counts the builds published between them (None: the store cannot tell);
+    ``direction`` ``behind``, ``ahead`` or ``different`` (same number, other image).
+    """
+
+    environment: str
+    upstream: str
+    service: str
+    build: int | None
+    upstream_build: int | None
+    behind: int | None = None
+
+    @property
+    def direction(self) -> str:
+        if self.build is None:
+            return "missing"
+        if self.upstream_build is None:
+            return "extra"
+        if self.build < self.upstream_build:
+            return "behind"
+        if self.build > self.upstream_build:
+            return "ahead"
+        return "different"
+
+    @property
+    def text(self) -> str:
+        """``beta is 3 builds behind test`` (what the board's cell title says)."""
+        env, up = self.environment, self.upstream
+        if self.direction == "missing":
+            return f"{env} does not run {self.service}; {up} runs build {self.upstream_build}"
+        if self.direction == "extra":
+            return f"{env} runs {self.service}, which {up} does not"
+        if self.direction == "different":
+            return f"{env} runs another image of build {self.build} than {up}"
+        count = self.behind
+        if count is None:
+            assert self.build is not None and self.upstream_build is not None
+            count = abs(self.upstream_build - self.build)
+        noun = "build" if count == 1 else "builds"
+        where = "behind" if self.direction == "behind" else "ahead of"
+        return f"{env} is {count} {noun} {where} {up}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "environment": self.environment,
+            "upstream": self.upstream,
+            "service": self.service,
+            "build": self.build,
+            "upstream_build": self.upstream_build,
+            "behind": self.behind,
+            "direction": self.direction,
+            "text": self.text,
+        }
+
+
+# --- history -----------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class HistoryRow:
+    """A deployment as ``pipelinelib history`` and the board show it."""
+
+    record: DeploymentRecord
+    outcome: str  # SUCCESS, FAILURE or ROLLED_BACK
+
+    @property
+    def kind(self) -> str:
+        return str(getattr(self.record.deployment, "kind", "deploy"))
+
+    @property
+    def requested_by(self) -> str | None:
+        info = self.record.deployment
+        if info is None:
+            return None
+        who = getattr(info, "requested_by", None) or info.deployed_by
+        return None if who is None else str(who)
+
+    @property
+    def approvals(self) -> tuple[Any, ...]:
+        return tuple(getattr(self.record.deployment, "approvals", ()) or ())
+
+    @property
+    def overrides(self) -> tuple[str, ...]:
+        return self.record.deployment.overrides if self.record.deployment else ()
+
+    @property
+    def reasons(self) -> dict[str, str]:
+        """Why it went out as it did: ``reason`` (a rollback's), ``skip_order``,
+        ``override_freeze`` (issue 14's fields, when recorded)."""
+        info = self.record.deployment
+        found = {}
+        for key in ("reason", "skip_order", "override_freeze"):
+            value = getattr(info, key, None)
+            if value:
+                found[key] = str(value)
+        return found
+
+    @property
+    def duration(self) -> timedelta | None:
+        """How long the deploy took; None: the ledger records no start time yet."""
+        started = getattr(self.record.deployment, "started_at", None)
+        if not started or self.record.recorded_at is None:
+            return None
+        return self.record.recorded_at - datetime.fromisoformat(str(started))
+
+    def to_dict(self) -> dict[str, Any]:
+        duration = self.duration
+        return {
+            **self.record.to_dict(),
+            "outcome": self.outcome,
+            "kind": self.kind,
+            "requested_by": self.requested_by,
+            "approvals": [a.to_dict() if hasattr(a, "to_dict") else a for a in self.approvals],
+            "overrides": list(self.overrides),
+            "reasons": self.reasons,
+            "duration_seconds": None if duration is None else int(duration.total_seconds()),
+        }
+
+
+@attrs.frozen
+class HistoryPage:
+    rows: tuple[HistoryRow, ...]
+    next_before: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"deployments": [r.to_dict() for r in self.rows], "next_before": self.next_before}
+
+
+def event_of(record: DeploymentRecord) -> Event:
+    """The metrics' view of a history record (without its services)."""
+    return Event(
+        id=record.id,
+        environment=record.environment,
+        at=record.recorded_at or datetime.min.replace(tzinfo=UTC),
+        result=record.result,
+        kind=str(getattr(record.deployment, "kind", "deploy")),
+        rollout=record.deployment.rollout if record.deployment else None,
+    )
+
+
+def history_rows(records: Sequence[DeploymentRecord]) -> tuple[HistoryRow, ...]:
+    """Each record with its outcome, judged within the page (see :func:`outcomes`)."""
+    found = outcomes(event_of(r) for r in records)
+    return tuple(HistoryRow(r, found[r.id]) for r in records)
+
+
+def history_lines(page: HistoryPage) -> list[str]:
+    """The text table of ``pipelinelib history``."""
+    if not page.rows:
+        return ["no deployments match"]
+    lines = []
+    for row in page.rows:
+        r = row.record
+        when = r.recorded_at.strftime("%Y-%m-%d %H:%M") if r.recorded_at else "-"
+        kind = " rollback" if row.kind == "rollback" else ""
+        who = f" by {row.requested_by}" if row.requested_by else ""
+        lines.append(
+            f"{when}  {r.environment:<10} {row.outcome:<11} {r.job} #{r.number}{kind}{who}"
+        )
+        lines.append(f"{'':<17} {r.subject}")
+        if row.approvals:
+            names = ", ".join(str(getattr(a, "by", a)) for a in row.approvals)
+            lines.append(f"{'':<17} approved by {names}")
+        if row.overrides:
+            lines.append(f"{'':<17} overrides: {', '.join(row.overrides)}")
+        for key, text in row.reasons.items():
+            lines.append(f"{'':<17} {key.replace('_', ' ')}: {text}")
+    if page.next_before is not None:
+        lines.append(f"(older deployments: --before {page.next_before})")
+    return lines
+
+
+@attrs.frozen
+class MetricsReport:
+    overall: Metrics
+    environments: Mapping[str, Metrics]
+    services: Mapping[str, Metrics]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "definitions": "https://dora.dev/guides/dora-metrics-four-keys/",
+            "overall": self.overall.to_dict(),
+            "environments": {k: v.to_dict() for k, v in self.environments.items()},
+            "services": {k: v.to_dict() for k, v in self.services.items()},
+        }
+
+
+def human_duration(value: timedelta | None) -> str:
+    if value is None:
+        return "-"
+    seconds = int(value.total_seconds())
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m"
+    if seconds < 86_400:
+        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+    return f"{seconds / 86_400:.1f}d"
+
+
+def metrics_lines(report: MetricsReport) -> list[str]:
+    def row(m: Metrics) -> str:
+        freq = m.deployment_frequency
+        rate = m.change_failure_rate
+        return (
+            f"{m.scope:<20} {m.deployments:>6} {'-' if freq is None else f'{freq:.2f}':>9} "
+            f"{human_duration(m.lead_time):>9} {'-' if rate is None else f'{rate:.0%}':>6} "
+            f"{human_duration(m.time_to_restore):>9} {len(m.unrestored):>10}"
+        )
+
+    o = report.overall
+    head = f"{'scope':<20} {'deploys':>6} {'per day':>9} {'lead time':>9} {'CFR':>6} {'restore':>9} {'unrestored':>10}"
+    lines = [f"window {_iso(o.start)} .. {_iso(o.end)}", head, row(o)]
+    if report.environments:
+        lines.append("per environment")
+        lines.extend(row(m) for m in report.environments.values())
+    if report.services:
+        lines.append("per service")
+        lines.extend(row(m) for m in report.services.values())
+    return lines
+
+
+def parse_since(raw: str | None) -> datetime | None:
+    """``--since`` / ``?since=``: an ISO 8601 date or date-time; without a zone it is UTC.
+    InvalidInputError otherwise."""
+    from pipelinelib.errors import InvalidInputError
+
+    if raw is None:
+        return None
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        raise InvalidInputError(
+            f"since must be an ISO 8601 date or date-time, not {raw[:40]!r}"
+        ) from None
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+MAX_WINDOW = timedelta(days=3660)
+
+
+def parse_window(raw: str) -> timedelta:
+    """``--window`` / ``?window=``: ``30d``, ``12h``, ``1h30m`` or seconds (at most 10 years).
+    InvalidInputError otherwise."""
+    from pipelinelib.errors import InvalidInputError
+    from pipelinelib.formats.duration import parse_duration
+
+    text = raw.strip().lower()
+    if text.endswith("d") and text[:-1].isascii() and text[:-1].isdigit() and len(text) < 8:
+        seconds = int(text[:-1]) * 86_400.0
+    elif text.endswith("w") and text[:-1].isascii() and text[:-1].isdigit() and len(text) < 8:
+        seconds = int(text[:-1]) * 7 * 86_400.0
+    else:
+        seconds = parse_duration(text)
+    if not 0 < seconds <= MAX_WINDOW.total_seconds():
+        raise InvalidInputError(f"window {raw[:40]!r} must be more than 0 and at most 3660d")
+    return timedelta(seconds=seconds)
