@@ -38,6 +38,7 @@ from pipelinelib.store import ManifestStore
 if TYPE_CHECKING:
     from pipelinelib.jenkins.client import JenkinsClient
     from pipelinelib.jenkins.copyartifact import CopyResult
+    from pipelinelib.model import ApprovalRequest, Lock
 
 
 LAST_SUCCESSFUL = "lastSuccessful"
@@ -324,3 +325,50 @@ def fingerprint_lines(result: CopyResult) -> list[str]:
     from pipelinelib.jenkins import copyartifact
 
     return list(copyartifact.iter_fingerprint_lines(result))
+
+
+# --- environment locks and approvals (the control routes of the service) ---------------------
+
+
+def acquire_lock(
+    store: ManifestStore, environment: str, *, holder: str, reason: str = "", ttl: float = 7200
+) -> Lock:
+    """Lock an environment against promotions for ``ttl`` seconds. LockedError when another
+    holder has it."""
+    return store.acquire_lock(environment, holder=holder, reason=reason, ttl=ttl)
+
+
+def release_lock(
+    store: ManifestStore, environment: str, *, holder: str, force: bool = False
+) -> Lock:
+    """Release an environment's lock; only its holder may, unless ``force``."""
+    return store.release_lock(environment, holder=holder, force=force)
+
+
+def request_approval(
+    store: ManifestStore,
+    environment: str,
+    job: str,
+    number: int,
+    *,
+    requested_by: str,
+    requested_via: str | None = None,
+) -> ApprovalRequest:
+    """Ask for approvals to promote a build to an environment; ``requested_via`` is the
+    identity of the token that asked on behalf of ``requested_by`` (neither may approve)."""
+    return store.request_approval(
+        environment, job, number, requested_by=requested_by, requested_via=requested_via
+    )
+
+
+def approve(
+    store: ManifestStore,
+    environment: str,
+    job: str,
+    number: int,
+    *,
+    approver: str,
+    comment: str | None = None,
+) -> ApprovalRequest:
+    """Approve a requested promotion; PermissionDeniedError for the requester themselves."""
+    return store.approve(environment, job, number, approver=approver, comment=comment)

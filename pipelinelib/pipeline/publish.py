@@ -170,3 +170,29 @@ def set_display_name(
         except NotFoundError:
             recorded = False
     return DisplayNameResult(job, number, name, recorded)
+
+
+def register_build(store: ManifestStore, manifest: Manifest) -> bool:
+    """Record a build's manifest: True when created, False for an identical replay (a no-op).
+
+    ConflictError when the job and number are already recorded with other content.
+    """
+    return store.publish(manifest)
+
+
+def check_build(store: ManifestStore, manifest: Manifest) -> bool:
+    """Whether :func:`register_build` would create the build, recording nothing
+    (``record-deployment --check``). ConflictError as :func:`register_build`;
+    InvalidInputError when the store cannot check without recording."""
+    check = getattr(store, "check_publish", None)
+    if check is None:
+        raise InvalidInputError("this store cannot check without recording")
+    return bool(check(manifest))
+
+
+def record_display_name(store: ManifestStore, job: str, build: int, name: str) -> Manifest:
+    """Record a build's display name in the store (not in Jenkins: see
+    :func:`set_display_name`) and return the build's manifest. NotFoundError when the store
+    does not know the build."""
+    store.set_display_name(validate_job_name(job), build, name)
+    return store.get_build(job, build)

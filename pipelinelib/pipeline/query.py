@@ -16,8 +16,10 @@ from pipelinelib.errors import (
 from pipelinelib.model import (
     Choice,
     Manifest,
+    ServiceBuild,
     validate_environment_name,
     validate_job_name,
+    validate_service_name,
 )
 from pipelinelib.store import ManifestStore
 
@@ -25,15 +27,149 @@ if TYPE_CHECKING:
     from pipelinelib.environments import EnvironmentsConfig
     from pipelinelib.insight import Drift, HistoryPage, MetricsReport
     from pipelinelib.jenkins.client import JenkinsBuild, JenkinsClient
-    from pipelinelib.ledger import DeploymentEntry, DeploymentRecord, EnvironmentDiff
+    from pipelinelib.ledger import (
+        DeploymentEntry,
+        DeploymentPage,
+        DeploymentRecord,
+        EnvironmentDiff,
+    )
+    from pipelinelib.model import ApprovalRequest, Lock
 
 
-def list_builds(store: ManifestStore, job: str, *, limit: int = 100) -> list[Manifest]:
-    """Newest successful builds of a job (at most ``limit``, 1-1000), newest first.
+def list_builds(
+    store: ManifestStore, job: str, *, result: str | None = "SUCCESS", limit: int = 100
+) -> list[Manifest]:
+    """Newest builds of a job with ``result`` (None: every result; at most ``limit``, 1-1000),
+    newest first.
 
     InvalidNameError for a bad job name; StoreUnavailableError when the store cannot answer.
     """
-    return store.list_builds(validate_job_name(job), result="SUCCESS", limit=limit)
+    return store.list_builds(validate_job_name(job), result=result, limit=limit)
+
+
+def get_build(store: ManifestStore, job: str, number: int) -> Manifest:
+    """One build's manifest. InvalidNameError for a bad job name; NotFoundError when unknown."""
+    return store.get_build(validate_job_name(job), number)
+
+
+def env_groovy(store: ManifestStore, job: str, number: int, service: str | None = None) -> str:
+    """The ``env.groovy`` of a build: every service's variables, or only ``service``'s.
+
+    NotFoundError when the build is unknown or has no such service; InvalidNameError for a bad
+    job or service name (the service name is checked after the build is found).
+    """
+    from pipelinelib.formats import groovy
+
+    manifest = get_build(store, job, number)
+    if service is None:
+        services = list(manifest.services.values())
+    else:
+        validate_service_name(service)
+        if service not in manifest.services:
+            raise NotFoundError(f"{job} #{manifest.number} has no service {service!r}")
+        services = [manifest.services[service]]
+    return groovy.render_env_groovy(services)
+
+
+def choice_lines(store: ManifestStore, job: str, *, limit: int = 100) -> list[str]:
+    """The lines of :func:`list_choices` (``NUMBER-SUBJECT``), as the service's hottest route
+    (``GET .../choices``) serves them; a SQL store answers without building models."""
+    return store.choice_lines(validate_job_name(job), limit=limit)
+
+
+def job_generation(store: ManifestStore, job: str) -> int | None:
+    """A number that changes whenever the job's builds change (a SQL store's), or None when
+    the store keeps none: the key of the service's choices cache."""
+    generation = getattr(store, "job_generation", None)
+    return None if generation is None else int(generation(job))
+
+
+def service_build(store: ManifestStore, service: str, build: int) -> ServiceBuild:
+    """One published build of a service. NotFoundError when unknown."""
+    return store.find_service_build(validate_service_name(service), build)
+
+
+def service_builds_between(
+    store: ManifestStore, service: str, after: int, upto: int, *, limit: int = 100
+) -> list[ServiceBuild]:
+    """The service's published builds with ``after`` < build <= ``upto``, newest first."""
+    return store.service_builds_between(validate_service_name(service), after, upto, limit=limit)
+
+
+def service_builds_between_many(
+    store: ManifestStore, ranges: Mapping[str, tuple[int, int]], *, limit: int = 100
+) -> dict[str, list[ServiceBuild]]:
+    """:func:`service_builds_between` for many services (``{service: (after, upto)}``) in one
+    store query."""
+    return store.service_builds_between_many(dict(ranges), limit=limit)
+
+
+def environments(store: ManifestStore) -> dict[str, Manifest]:
+    """The newest successful deployment of every environment, in the store's order."""
+    return store.environments()
+
+
+def environment_entries(store: ManifestStore) -> dict[str, DeploymentEntry]:
+    """:func:`environments` with what the ledger knows of each deployment (the board's cells)."""
+    return dict(store.environment_entries())
+
+
+def environment_names(store: ManifestStore, declared: Sequence[str] = ()) -> list[str]:
+    """The environments with a deployment, in ``declared`` order, others alphabetically; a SQL
+    store names them without reading manifests."""
+    from pipelinelib.ledger import order_environments
+
+    names = getattr(store, "environment_names", None)
+    return order_environments(names() if names is not None else store.environments(), declared)
+
+
+def deployments(
+    store: ManifestStore,
+    *,
+    environment: str | None = None,
+    service: str | None = None,
+    since: datetime | None = None,
+    before: int | None = None,
+    limit: int = 50,
+) -> DeploymentPage:
+    """One page of deployments newest first, without their services, and the cursor of the
+    next page (``before``: a previous page's ``next_before``)."""
+    if environment is not None:
+        validate_environment_name(environment)
+    return store.deployments(
+        environment=environment, service=service, since=since, before=before, limit=limit
+    )
+
+
+def environment_history(
+    store: ManifestStore, environment: str, *, before: int | None = None, limit: int = 100
+) -> tuple[list[Manifest], int | None]:
+    """One page of an environment's deployments as manifests, newest first, and the cursor of
+    the next page: a page of ids, then each manifest, so the cost is the page's, not the
+    history's."""
+    page = deployments(store, environment=environment, before=before, limit=limit)
+    return [store.get_build(r.job, r.number) for r in page.entries], page.next_before
+
+
+def active_locks(store: ManifestStore) -> dict[str, Lock]:
+    """``{environment: lock}`` of the locks that have not expired (none when the store keeps
+    no locks)."""
+    list_locks = getattr(store, "locks", None)
+    if list_locks is None:
+        return {}
+    return {lock.environment: lock for lock in list_locks() if not getattr(lock, "expired", False)}
+
+
+def locks(store: ManifestStore) -> list[Lock]:
+    """Every environment lock the store holds, expired ones too."""
+    return store.locks()
+
+
+def approval_request(
+    store: ManifestStore, environment: str, job: str, number: int
+) -> ApprovalRequest:
+    """The approval request of a build for an environment, with its approvals."""
+    return store.approval_request(validate_environment_name(environment), job, number)
 
 
 def list_choices(store: ManifestStore, job: str, *, limit: int = 100) -> list[Choice]:

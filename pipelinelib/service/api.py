@@ -18,7 +18,6 @@ from pipelinelib.errors import (
     PayloadTooLargeError,
     PipelinelibError,
 )
-from pipelinelib.formats import groovy
 from pipelinelib.model import (
     MAX_TEXT,
     Manifest,
@@ -27,6 +26,8 @@ from pipelinelib.model import (
     validate_job_name,
     validate_service_name,
 )
+from pipelinelib.pipeline import publish as publish_verbs
+from pipelinelib.pipeline import query
 from pipelinelib.store import ManifestStore
 
 blueprint = Blueprint("api", __name__)
@@ -173,12 +174,10 @@ def publish() -> Response:
         counter.labels("invalid").inc()
         raise
     if request.args.get("check") == "true":  # record-deployment --check: nothing is recorded
-        check = getattr(_store(), "check_publish", None)
-        if check is None:
-            raise InvalidInputError("this store cannot check without recording")
-        return _json({"would_create": check(manifest), "manifest": manifest.to_dict()})
+        would_create = publish_verbs.check_build(_store(), manifest)
+        return _json({"would_create": would_create, "manifest": manifest.to_dict()})
     try:
-        created = _store().publish(manifest)
+        created = publish_verbs.register_build(_store(), manifest)
     except PipelinelibError as exc:
         counter.labels("conflict" if exc.http_status == 409 else "error").inc()
         raise
@@ -199,31 +198,21 @@ def list_builds(job: str) -> Response:
         result = None
     elif result not in _RESULTS:
         raise InvalidInputError(f"result must be one of {', '.join(_RESULTS)} or ANY")
-    builds = _store().list_builds(job, result=result, limit=_limit())
+    builds = query.list_builds(_store(), job, result=result, limit=_limit())
     return _json({"builds": [m.to_dict() for m in builds]})
 
 
 @blueprint.get("/api/v1/jobs/<job:job>/builds/<number>")
 def get_build(job: str, number: str) -> Response:
     _authorize("read")
-    return _json(_store().get_build(validate_job_name(job), _number(number)).to_dict())
+    return _json(query.get_build(_store(), validate_job_name(job), _number(number)).to_dict())
 
 
 @blueprint.get("/api/v1/jobs/<job:job>/builds/<number>/env.groovy")
 def env_groovy(job: str, number: str) -> Response:
     _authorize("read")
-    manifest = _store().get_build(validate_job_name(job), _number(number))
-    service = request.args.get("service")
-    if service is None:
-        services = list(manifest.services.values())
-    else:
-        validate_service_name(service)
-        if service not in manifest.services:
-            from pipelinelib.errors import NotFoundError
-
-            raise NotFoundError(f"{job} #{manifest.number} has no service {service!r}")
-        services = [manifest.services[service]]
-    return _text(groovy.render_env_groovy(services))
+    job, build = validate_job_name(job), _number(number)
+    return _text(query.env_groovy(_store(), job, build, request.args.get("service")))
 
 
 @blueprint.put("/api/v1/jobs/<job:job>/builds/<number>/display-name")
@@ -239,20 +228,18 @@ def set_display_name(job: str, number: str) -> Response:
         raise InvalidInputError("display_name must be a string")
     if len(name) > MAX_TEXT:
         raise InvalidInputError(f"display_name is longer than {MAX_TEXT} characters")
-    store = _store()
-    store.set_display_name(job, build, name)
-    return _json(store.get_build(job, build).to_dict())
+    return _json(publish_verbs.record_display_name(_store(), job, build, name).to_dict())
 
 
 def _choices_body(store: ManifestStore, job: str, limit: int) -> tuple[str, str]:
     """Body and ETag; a SqlStore's job generation keys the per-process cache (choices_cache)."""
     from pipelinelib.service.choices_cache import render
 
-    generation = getattr(store, "job_generation", None)
+    generation = query.job_generation(store, job)
     if generation is None:
-        return render(store.choice_lines(job, limit=limit))
+        return render(query.choice_lines(store, job, limit=limit))
     cache = _ext()["choices_cache"]
-    return cache.get(job, limit, generation(job), lambda: store.choice_lines(job, limit=limit))  # type: ignore[no-any-return]
+    return cache.get(job, limit, generation, lambda: query.choice_lines(store, job, limit=limit))  # type: ignore[no-any-return]
 
 
 @blueprint.get("/api/v1/jobs/<job:job>/choices")
@@ -272,7 +259,7 @@ def choices(job: str) -> Response:
 @blueprint.get("/api/v1/services/<service>/builds/<build>")
 def service_build(service: str, build: str) -> Response:
     _authorize("read")
-    found = _store().find_service_build(validate_service_name(service), _number(build))
+    found = query.service_build(_store(), validate_service_name(service), _number(build))
     return _json({"service": found.name, **found.to_dict()})
 
 
@@ -283,8 +270,8 @@ def service_builds(service: str) -> Response:
     after = request.args.get("after", "0")
     upto = request.args.get("upto", "")
     low = 0 if after == "0" else _number(after)
-    found = _store().service_builds_between(
-        validate_service_name(service), low, _number(upto), limit=_limit()
+    found = query.service_builds_between(
+        _store(), validate_service_name(service), low, _number(upto), limit=_limit()
     )
     return _json({"builds": [{"service": b.name, **b.to_dict()} for b in found]})
 
@@ -295,7 +282,8 @@ def service_builds(service: str) -> Response:
 @blueprint.get("/api/v1/environments")
 def environments() -> Response:
     _authorize("read")
-    return _json({"environments": {env: m.to_dict() for env, m in _store().environments().items()}})
+    current = query.environments(_store())
+    return _json({"environments": {env: m.to_dict() for env, m in current.items()}})
 
 
 @blueprint.get("/api/v1/environments/<env>/history")
@@ -304,7 +292,7 @@ def history(env: str) -> Response:
     validate_environment_name(env)
     from pipelinelib.service.ledger_api import cursor
 
-    store = _store()  # a page of ids, then each manifest: the cost is the page's, not history's
-    page = store.deployments(environment=env, before=cursor(), limit=_limit(default="100"))
-    found = [store.get_build(r.job, r.number).to_dict() for r in page.entries]
-    return _json({"deployments": found, "next_before": page.next_before})
+    found, next_before = query.environment_history(
+        _store(), env, before=cursor(), limit=_limit(default="100")
+    )
+    return _json({"deployments": [m.to_dict() for m in found], "next_before": next_before})

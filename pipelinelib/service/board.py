@@ -22,7 +22,6 @@ from pipelinelib.ledger import (
     DeploymentPage,
     EnvironmentDiff,
     build_board,
-    order_environments,
 )
 from pipelinelib.model import validate_environment_name
 from pipelinelib.pipeline import query
@@ -141,13 +140,12 @@ def _urls() -> Urls:
 
 
 def _current(store: ManifestStore) -> dict[str, DeploymentEntry]:
-    return dict(store.environment_entries())
+    return query.environment_entries(store)
 
 
 def _nav(store: ManifestStore) -> list[str]:
     """The environments for the navigation; a SqlStore names them without parsing manifests."""
-    names = getattr(store, "environment_names", None)
-    return order_environments(names() if names is not None else store.environments(), _declared())
+    return query.environment_names(store, _declared())
 
 
 def _declared() -> list[str]:
@@ -174,7 +172,7 @@ def environment(env: str) -> Response:
     from pipelinelib.service.ledger_api import cursor, page_limit
 
     store = api._store()
-    page = store.deployments(environment=env, before=cursor(), limit=page_limit())
+    page = query.deployments(store, environment=env, before=cursor(), limit=page_limit())
     from pipelinelib.service.insight import links
 
     return _html(render_history(env, page, _urls(), _nav(store), links()))

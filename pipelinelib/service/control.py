@@ -14,6 +14,7 @@ from flask import Blueprint, Response, request
 
 from pipelinelib.errors import InvalidInputError, PermissionDeniedError
 from pipelinelib.model import validate_build_number, validate_environment_name, validate_job_name
+from pipelinelib.pipeline import promote, query
 from pipelinelib.service import api
 
 blueprint = Blueprint("control", __name__)
@@ -63,7 +64,7 @@ def environments_config() -> Response:
 @blueprint.get("/api/v1/locks")
 def locks() -> Response:
     api._authorize("read")
-    return api._json({"locks": [lock.to_dict() for lock in api._store().locks()]})
+    return api._json({"locks": [lock.to_dict() for lock in query.locks(api._store())]})
 
 
 @blueprint.post("/api/v1/environments/<env>/lock")
@@ -78,7 +79,7 @@ def lock(env: str) -> Response:
     ttl = body.get("ttl_seconds", 7200)
     if isinstance(ttl, bool) or not isinstance(ttl, int | float):
         raise InvalidInputError("ttl_seconds must be a number")
-    taken = api._store().acquire_lock(env, holder=holder, reason=reason, ttl=float(ttl))
+    taken = promote.acquire_lock(api._store(), env, holder=holder, reason=reason, ttl=float(ttl))
     return api._json(taken.to_dict(), 201)
 
 
@@ -93,7 +94,7 @@ def unlock(env: str) -> Response:
     force = body.get("force", False)
     if not isinstance(force, bool):
         raise InvalidInputError("force must be true or false")
-    released = api._store().release_lock(env, holder=holder, force=force)
+    released = promote.release_lock(api._store(), env, holder=holder, force=force)
     return api._json(released.to_dict())
 
 
@@ -107,8 +108,8 @@ def request_approval(env: str) -> Response:
     requested_by = _optional_text(body, "requested_by") or via
     if requested_by is None:
         raise InvalidInputError("no requester: give requested_by or use a token with an identity")
-    found = api._store().request_approval(
-        env, job, number, requested_by=requested_by, requested_via=via
+    found = promote.request_approval(
+        api._store(), env, job, number, requested_by=requested_by, requested_via=via
     )
     return api._json(found.to_dict(), 201)
 
@@ -124,8 +125,8 @@ def approve(env: str) -> Response:
         raise PermissionDeniedError(
             "approvals need a token with an identity (identity=NAME in the tokens file)"
         )
-    found = api._store().approve(
-        env, job, number, approver=approver, comment=_optional_text(body, "comment")
+    found = promote.approve(
+        api._store(), env, job, number, approver=approver, comment=_optional_text(body, "comment")
     )
     return api._json(found.to_dict(), 201)
 
@@ -138,7 +139,7 @@ def approvals(env: str) -> Response:
     number = request.args.get("number")
     if not job or not number:
         raise InvalidInputError("the query needs ?job=JOB&number=N")
-    found = api._store().approval_request(
-        env, validate_job_name(job), validate_build_number(number)
+    found = query.approval_request(
+        api._store(), env, validate_job_name(job), validate_build_number(number)
     )
     return api._json(found.to_dict())

@@ -155,15 +155,12 @@ def links() -> Links:
 
 def column_status(store: ManifestStore, names: Sequence[str]) -> dict[str, ColumnStatus]:
     """One small page (two records) per environment: the board's cost stays per environment."""
-    locks: dict[str, Any] = {}
-    list_locks = getattr(store, "locks", None)
-    if list_locks is not None:
-        for lock in list_locks():
-            if not getattr(lock, "expired", False):
-                locks[lock.environment] = lock
+    from pipelinelib.pipeline import query
+
+    locks = query.active_locks(store)
     found = {}
     for name in names:
-        page = store.deployments(environment=name, limit=2)
+        page = query.deployments(store, environment=name, limit=2)
         rows = history_rows(page.entries)
         found[name] = ColumnStatus(rows[0] if rows else None, locks.get(name))
     return found

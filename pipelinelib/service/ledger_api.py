@@ -14,6 +14,7 @@ from flask import Blueprint, Response, request
 
 from pipelinelib.errors import InvalidInputError
 from pipelinelib.model import validate_build_number, validate_environment_name
+from pipelinelib.pipeline import query
 from pipelinelib.service.api import MAX_LIMIT, _authorize, _json, _store
 
 blueprint = Blueprint("ledger_api", __name__)
@@ -45,7 +46,8 @@ def parse_since(raw: str | None) -> datetime | None:
 def deployments() -> Response:
     _authorize("read")
     environment = request.args.get("environment")
-    found = _store().deployments(
+    found = query.deployments(
+        _store(),
         environment=validate_environment_name(environment) if environment else None,
         service=request.args.get("service") or None,
         since=parse_since(request.args.get("since")),
@@ -72,7 +74,7 @@ def service_builds() -> Response:
         if after > 2_147_483_647 or upto > 2_147_483_647:
             raise InvalidInputError("build numbers must be at most 2147483647")
         ranges[parts[0]] = (after, upto)
-    found = _store().service_builds_between_many(ranges, limit=page_limit(100))
+    found = query.service_builds_between_many(_store(), ranges, limit=page_limit(100))
     return _json(
         {
             "services": {
