@@ -36,3 +36,17 @@ def test_without_a_store_nothing_is_registered(tmp_path: Path) -> None:
         service="service1", build=1, job="j", output_dir=tmp_path, commit="b" * 40, message="m"
     )
     assert result.created is None and result.env_file.exists()
+
+
+def test_register_check_and_name_a_build_in_the_store() -> None:
+    from tests.fakes.manifests import published_build, service_build
+
+    store = MemoryStore()
+    manifest = published_build(service_build("service1", 7))
+    assert publish.check_build(store, manifest) is True
+    assert store.builds == {}  # checking records nothing
+    assert publish.register_build(store, manifest) is True
+    assert publish.register_build(store, manifest) is False  # an identical replay
+    assert publish.check_build(store, manifest) is False
+    named = publish.record_display_name(store, manifest.job, 7, "fix the login")
+    assert named.display_name == "fix the login"

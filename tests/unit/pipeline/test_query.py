@@ -54,3 +54,44 @@ def test_list_choices_are_newest_successful_first(store: MemoryStore) -> None:
         "91-Change 91 of service1",
         "90-Change 90 of service1",
     ]
+
+
+# --- the read verbs behind the service's routes (issue 11) ---------------------------------------
+
+
+def test_env_groovy_of_a_build_or_of_one_of_its_services(store: MemoryStore) -> None:
+    everything = query.env_groovy(store, "deploy-live", 1)
+    assert "service1" in everything.lower()
+    assert query.env_groovy(store, "deploy-live", 1, "service1") == everything
+    with pytest.raises(NotFoundError, match="deploy-live #1 has no service 'service2'"):
+        query.env_groovy(store, "deploy-live", 1, "service2")
+    with pytest.raises(NotFoundError):  # the build is looked up before the service name
+        query.env_groovy(store, "deploy-live", 7, "Not A Name")
+    with pytest.raises(InvalidNameError):
+        query.env_groovy(store, "deploy-live", 1, "Not A Name")
+
+
+def test_environment_history_is_a_page_of_manifests_with_its_cursor(store: MemoryStore) -> None:
+    store.publish(deploy_manifest("deploy-live", 2, "live", [service_build("service1", 92)]))
+    first, cursor = query.environment_history(store, "live", limit=1)
+    assert [(m.job, m.number) for m in first] == [("deploy-live", 2)]
+    assert cursor is not None
+    rest, end = query.environment_history(store, "live", before=cursor, limit=1)
+    assert [(m.job, m.number) for m in rest] == [("deploy-live", 1)] and end is None
+
+
+def test_environment_names_follow_the_declared_order(store: MemoryStore) -> None:
+    assert query.environment_names(store) == ["live", "test"]
+    assert query.environment_names(store, ["test", "live"]) == ["test", "live"]
+
+
+def test_active_locks_leave_out_expired_ones(store: MemoryStore) -> None:
+    from pipelinelib.model import Lock
+    from pipelinelib.pipeline import promote
+
+    store.held_locks.append(
+        Lock("test", "ann", "old", "2020-01-01T00:00:00Z", "2020-01-01T02:00:00Z")
+    )
+    promote.acquire_lock(store, "live", holder="bob", reason="release", ttl=60)
+    assert list(query.active_locks(store)) == ["live"]
+    assert [lock.environment for lock in query.locks(store)] == ["test", "live"]
