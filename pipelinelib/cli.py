@@ -233,6 +233,14 @@ def cli() -> None:
 @url_option
 @output_dir_option
 @click.option("--no-register", is_flag=True, help="Only write the files; do not record the build.")
+@click.option(
+    "--legacy-key",
+    "legacy_keys",
+    multiple=True,
+    metavar="KEY",
+    help="During a migration, also write the variables as env.KEY_BUILD etc. (repeatable), so "
+    "old deploy jobs reading e.g. env.SERVICE1_BUILD for service-1 see the same build.",
+)
 @store_options
 @json_option
 def publish_artifact_cmd(
@@ -247,6 +255,7 @@ def publish_artifact_cmd(
     url: str | None,
     output_dir: Path,
     no_register: bool,
+    legacy_keys: tuple[str, ...],
     server: str | None,
     token: str | None,
     db: str,
@@ -279,6 +288,7 @@ def publish_artifact_cmd(
             output_dir=output_dir,
             store=store,
             resolve_digest=resolve_digest,
+            legacy_keys=legacy_keys,
         )
 
     if no_register:
@@ -562,8 +572,27 @@ def copy_artifact_cmd(
         click.echo(f"wrote {result.fingerprints_file}")
 
 
+class _TerraformArgsCommand(click.Command):
+    """A terraform option given before ``--`` gets an error that shows the ``--`` form."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        given = list(args)
+        try:
+            return super().parse_args(ctx, args)
+        except click.NoSuchOption as exc:
+            # `-force` is reported as `-f`: show the whole word the person typed.
+            word = next((a for a in given if a.startswith(exc.option_name)), exc.option_name)
+            words = [a for a in given if not a.startswith("-")][:3]
+            raise click.UsageError(
+                f"No such option {word!r}: terraform's own options go after --, as in "
+                f"pipelinelib orchestrate {' '.join(words)} -- {word}",
+                ctx,
+            ) from exc
+
+
 @cli.command(
     "orchestrate",
+    cls=_TerraformArgsCommand,
     context_settings={"ignore_unknown_options": False, "allow_interspersed_args": True},
 )
 @click.argument("command", metavar="CMD")
@@ -590,7 +619,31 @@ def copy_artifact_cmd(
     help="Run terraform directly, or in the pinned hashicorp/terraform image.",
 )
 @click.option("--dry-run", is_flag=True, help="Print the exact commands; run and write nothing.")
-@click.option("--confirm-live", is_flag=True, help="Allow apply/destroy of a *-live stack.")
+@click.option(
+    "--confirm-live",
+    is_flag=True,
+    help="Allow apply, destroy and state changes (import, state mv/rm, ...) of a *-live stack.",
+)
+@click.option(
+    "--builds-style",
+    type=click.Choice(["map", "legacy"]),
+    help="How imported builds reach terraform: map (service_builds) or legacy (-var "
+    "SERVICE-build=N) [default: the stack's pipelinelib.toml, else map].",
+)
+@click.option(
+    "-var",
+    "tf_vars",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="A terraform variable, as the old ./orchestrate wrapper took it (= -- -var NAME=VALUE).",
+)
+@click.option(
+    "-var-file",
+    "tf_var_files",
+    multiple=True,
+    metavar="FILE",
+    help="A terraform variables file (= -- -var-file=FILE).",
+)
 @click.option(
     "--terraform",
     "terraform_bin",
@@ -608,11 +661,17 @@ def orchestrate_cmd(
     runner: str,
     dry_run: bool,
     confirm_live: bool,
+    builds_style: str | None,
+    tf_vars: tuple[str, ...],
+    tf_var_files: tuple[str, ...],
     terraform_bin: str | None,
 ) -> None:
     """Run terraform CMD on STACK with the conventions of the orchestration root.
 
-    CMD is init, plan, apply, destroy, plan-destroy, output or validate. The stack's files
+    CMD is init, plan, apply, destroy, plan-destroy, output or validate, or one of the
+    terraform commands passed through with the same conventions: state, import, show, refresh,
+    force-unlock, console. Every variable orchestrate passes must be declared by the stack
+    (checked before terraform starts). The stack's files
     (src/STACK) and config (config/REGION/STACK/tf-config.tf and variables.tfvars) are
     assembled in ROOT/.work/REGION/STACK; the sources are never written. Arguments after
     `--` go to terraform unchanged, each as its own argument. Terraform's output and exit code
@@ -624,12 +683,15 @@ def orchestrate_cmd(
       pipelinelib orchestrate apply appcluster-test ap-southeast-2 --import-dir import
       pipelinelib orchestrate apply appcluster-live ap-southeast-2 --import-dir import --confirm-live
       pipelinelib orchestrate output appcluster-test ap-southeast-2 -- -json
+      pipelinelib orchestrate state appcluster-test ap-southeast-2 -- mv OLD_ADDRESS NEW_ADDRESS
     """
     from pipelinelib import pipeline
 
     if region is not None and region.startswith("-"):  # `STACK -- -json`: no region given
         tf_args = (region, *tf_args)
         region = None
+    given = [*(f"-var={v}" for v in tf_vars), *(f"-var-file={f}" for f in tf_var_files)]
+    tf_args = (*given, *tf_args)
     planned = pipeline.orchestrate(
         command,
         stack,
@@ -641,6 +703,7 @@ def orchestrate_cmd(
         confirm_live=confirm_live,
         dry_run=dry_run,
         terraform=terraform_bin,
+        builds_style=builds_style,
     )
     if dry_run:
         for line in planned.describe():

@@ -69,8 +69,12 @@ def publish_artifact(
     store: ManifestStore | None = None,
     resolve_digest: bool = False,
     aws: Aws | None = None,
+    legacy_keys: Sequence[str] = (),
 ) -> PublishResult:
     """Write ``<service>.env.groovy`` and ``<service>.manifest.json``; register the build.
+
+    ``legacy_keys`` (``["SERVICE1"]``) adds the variables again under those keys, so deploy
+    jobs that still read ``env.SERVICE1_BUILD`` see this build during a migration.
 
     Commit and message default to the workspace's git, the way the old pipelines read them.
     Files are written before registering: a failed registration leaves files that a retry
@@ -105,7 +109,8 @@ def publish_artifact(
         services=[entry],
     )
     env_file = files.write_atomic(
-        output_dir / f"{service}.env.groovy", groovy.render_env_groovy([entry])
+        output_dir / f"{service}.env.groovy",
+        groovy.render_env_groovy([entry]) + groovy.render_legacy_aliases(entry, legacy_keys),
     )
     manifest_file = files.write_atomic(
         output_dir / f"{service}.manifest.json", manifest_json.dumps(manifest)
@@ -256,6 +261,7 @@ def orchestrate(
     dry_run: bool = False,
     terraform: str | None = None,
     output: Callable[[str], None] | None = None,
+    builds_style: str | None = None,
 ) -> Orchestration:
     """Deploy a stack: the imported builds become ``service_builds``; terraform runs unless dry.
 
@@ -265,7 +271,9 @@ def orchestrate(
     # Imported here: its models and patterns cost start-up time the build jobs need not pay.
     from pipelinelib.orchestrate import execute, plan_orchestration, validate_request
 
-    validate_request(command, stack, runner=runner, confirm_live=confirm_live)
+    validate_request(
+        command, stack, runner=runner, confirm_live=confirm_live, tf_args=tuple(extra_args)
+    )
     builds = import_service_builds(import_dir) if import_dir is not None else None
     planned = plan_orchestration(
         command,
@@ -278,6 +286,7 @@ def orchestrate(
         confirm_live=confirm_live,
         terraform=terraform,
         dry_run=dry_run,
+        builds_style=builds_style,
     )
     if not dry_run:
         execute(planned, output=output)
