@@ -28,6 +28,7 @@ from pipelinelib.config import (
     ENV_JOB,
     ENV_SERVER,
     ENV_TERRAFORM,
+    ENV_TERRAFORM_IMAGE,
     ENV_TOKEN,
     ENV_TOKENS_FILE,
     ENV_URL,
@@ -651,6 +652,12 @@ class _TerraformArgsCommand(click.Command):
     show_envvar=True,
     help="Terraform binary [default: terraform on PATH].",
 )
+@click.option(
+    "--terraform-image",
+    envvar=ENV_TERRAFORM_IMAGE,
+    show_envvar=True,
+    help="Image of --runner docker [default: hashicorp/terraform:1.11.4].",
+)
 def orchestrate_cmd(
     command: str,
     stack: str,
@@ -665,6 +672,7 @@ def orchestrate_cmd(
     tf_vars: tuple[str, ...],
     tf_var_files: tuple[str, ...],
     terraform_bin: str | None,
+    terraform_image: str | None,
 ) -> None:
     """Run terraform CMD on STACK with the conventions of the orchestration root.
 
@@ -672,8 +680,11 @@ def orchestrate_cmd(
     terraform commands passed through with the same conventions: state, import, show, refresh,
     force-unlock, console. Every variable orchestrate passes must be declared by the stack
     (checked before terraform starts). The stack's files
-    (src/STACK) and config (config/REGION/STACK/tf-config.tf and variables.tfvars) are
-    assembled in ROOT/.work/REGION/STACK; the sources are never written. Arguments after
+    (src/STACK, else its family src/NAME for STACK NAME-ENV, else the folder named in
+    config/REGION/STACK/source) and config (config/REGION/STACK/tf-config.tf and
+    variables.tfvars) are assembled in ROOT/.work/REGION/STACK; the sources are never written.
+    --import-dir passes the builds as service_builds and, to stacks declaring it, the images
+    (repository@sha256:... when the manifest has a digest) as service_images. Arguments after
     `--` go to terraform unchanged, each as its own argument. Terraform's output and exit code
     pass through.
 
@@ -704,6 +715,7 @@ def orchestrate_cmd(
         dry_run=dry_run,
         terraform=terraform_bin,
         builds_style=builds_style,
+        terraform_image=terraform_image,
     )
     if dry_run:
         for line in planned.describe():

@@ -1,13 +1,14 @@
-# One environment's ECS cluster. Every environment's stack is the same code: what differs lives in
-# config/<region>/<stack>/variables.tfvars, and the backend in config/<region>/<stack>/tf-config.tf.
+# Every environment's ECS cluster: ONE root for all of them. What differs lives in
+# config/<region>/appcluster-<env>/variables.tfvars, the backend in .../tf-config.tf;
+# orchestrate finds this folder for any stack named appcluster-<env> (see terraform/README.md).
 
 terraform {
-  required_version = ">= 1.0"
+  required_version = ">= 1.5"
 
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = ">= 4.0"
+      version = ">= 5.0, < 7.0"
     }
   }
 }
@@ -23,26 +24,12 @@ provider "aws" {
   }
 }
 
-module "container_definitions" {
-  source = "../modules/container-definitions"
-
-  services         = var.services
-  service_builds   = var.service_builds
-  default_build    = var.default_build
-  log_group_prefix = "/ecs/${var.cluster_name}"
-  region           = var.region
-  common_environment = {
-    ENVIRONMENT   = var.environment_name
-    DATABASE_HOST = var.database_endpoint
-    PUBLIC_URL    = "https://${var.dns_name}"
-  }
-}
-
 module "app_cluster" {
   source = "../modules/app-cluster"
 
   cluster_name             = var.cluster_name
   environment_name         = var.environment_name
+  region                   = var.region
   vpc_id                   = var.vpc_id
   alb_subnet_ids           = var.alb_subnet_ids
   instance_subnet_ids      = var.instance_subnet_ids
@@ -57,5 +44,17 @@ module "app_cluster" {
   task_role_arn            = var.task_role_arn
   log_retention_days       = var.log_retention_days
   services                 = var.services
-  container_definitions    = module.container_definitions.container_definitions
+  service_builds           = var.service_builds
+  service_images           = var.service_images
+  default_build            = var.default_build
+  ami_ssm_parameter        = var.ami_ssm_parameter
+  root_volume              = var.root_volume
+  alb_access_logs          = var.alb_access_logs
+  deletion_protection      = var.deletion_protection
+  instance_egress          = var.instance_egress
+  common_environment = {
+    ENVIRONMENT   = var.environment_name
+    DATABASE_HOST = var.database_endpoint
+    PUBLIC_URL    = "https://${var.dns_name}"
+  }
 }

@@ -11,5 +11,10 @@ output "service_names" {
 }
 
 output "image_tags" {
-  value = module.container_definitions.image_tags
+  value = module.app_cluster.image_tags
+}
+
+output "images" {
+  description = "Service name => the exact image each task definition runs (what verify-images checked)."
+  value       = module.app_cluster.images
 }
