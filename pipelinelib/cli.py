@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -583,10 +584,13 @@ class _TerraformArgsCommand(click.Command):
         except click.NoSuchOption as exc:
             # `-force` is reported as `-f`: show the whole word the person typed.
             word = next((a for a in given if a.startswith(exc.option_name)), exc.option_name)
-            words = [a for a in given if not a.startswith("-")][:3]
+            rest = list(given)
+            if word in rest:
+                rest.remove(word)
+            rest += [word] if "--" in rest else ["--", word]
             raise click.UsageError(
                 f"No such option {word!r}: terraform's own options go after --, as in "
-                f"pipelinelib orchestrate {' '.join(words)} -- {word}",
+                f"pipelinelib orchestrate {shlex.join(rest)}",
                 ctx,
             ) from exc
 
