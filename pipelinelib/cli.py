@@ -1213,6 +1213,77 @@ def demo_cmd(workdir: Path) -> None:
     demo.run(workdir, echo=click.echo)
 
 
+@cli.command("backfill")
+@click.option("--jenkins-job", "job", required=True, help="Jenkins job whose builds to record.")
+@click.option(
+    "--limit",
+    type=click.IntRange(1, 10000),
+    default=100,
+    show_default=True,
+    help="How many of the newest successful builds to read (Jenkins lists the newest 100).",
+)
+@click.option(
+    "--environment",
+    help="The job is a deploy job of this environment: record deployments, not service builds.",
+)
+@click.option("--dry-run", is_flag=True, help="Read and check every build; record nothing.")
+@jenkins_options
+@store_options
+@json_option
+def backfill_cmd(
+    job: str,
+    limit: int,
+    environment: str | None,
+    dry_run: bool,
+    jenkins_url: str | None,
+    jenkins_user: str | None,
+    jenkins_timeout: float,
+    server: str | None,
+    token: str | None,
+    db: str,
+    as_json: bool,
+) -> None:
+    """Record a job's existing Jenkins builds in the store, so pre-migration builds can be promoted.
+
+    Reads each successful build's display name and archived *.env.groovy artifacts (old
+    `env.SERVICE1_BUILD=90` files included). Service build jobs first, then deploy jobs with
+    --environment. Each build is recorded whole or refused with its reason; running it again
+    records nothing twice. Exits 1 when any build was refused.
+
+    \b
+    Example (once per job, before switching the job over):
+      pipelinelib backfill --jenkins-job service1
+      pipelinelib backfill --jenkins-job deploy-test --environment test
+    """
+    from pipelinelib.backfill import REFUSED, backfill
+    from pipelinelib.errors import PartlyRefusedError
+
+    def show(outcome: Any) -> None:
+        if as_json:
+            return
+        services = ", ".join(f"{k}={v}" for k, v in sorted(outcome.services.items()))
+        detail = outcome.reason if outcome.status == REFUSED else services
+        _print(f"{job} #{outcome.number}: {outcome.status}" + (f" ({detail})" if detail else ""))
+
+    with _jenkins_client(jenkins_url, jenkins_user, jenkins_timeout) as client:
+        if dry_run:
+            report = backfill(
+                client, None, job=job, limit=limit, environment=environment, progress=show
+            )
+        else:
+            with open_store(server, token, db) as store:
+                report = backfill(
+                    client, store, job=job, limit=limit, environment=environment, progress=show
+                )
+    if as_json:
+        _emit_json(report.to_dict())
+    if report.refused:
+        raise PartlyRefusedError(
+            f"{len(report.refused)} of {len(report.outcomes)} build(s) of {job} refused; "
+            "nothing was recorded for them"
+        )
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: one ``error: ...`` line and the error's exit code, never a traceback."""
     try:

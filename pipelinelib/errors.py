@@ -151,3 +151,10 @@ class TerraformError(PipelinelibError):
     @property
     def exit_code(self) -> int:  # type: ignore[override]
         return self.returncode if 0 < self.returncode < 256 else 1
+
+
+class PartlyRefusedError(PipelinelibError):
+    """A batch (``backfill``) refused some items and did the others; the report names each."""
+
+    exit_code = 1
+    http_status = 422
