@@ -122,7 +122,9 @@ _IDENTIFIER_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 # `-var` values are scalars on a command line; anything a shell would interpret belongs in
 # variables.tfvars, where no shell ever sees it.
 _UNSAFE_VAR_CHARS = set("'\"`$\\;&|<>(){}[]*?!#~ \t\r\n\x00")
-_MANAGED_VARIABLES = frozenset({"region", "service_builds", "service_images"})
+# Set on destroy and plan-destroy for stacks that declare it: a destroy needs no builds.
+DESTROYING = "destroying"
+_MANAGED_VARIABLES = frozenset({"region", "service_builds", "service_images", DESTROYING})
 _TAG_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")  # a docker image tag
 _DOCKER_UNSAFE = set(":,")  # `-v SRC:DST:ro` cannot carry these in SRC
 # A docker image reference as `docker run` takes it: [host[:port]/]path[:tag][@digest].
@@ -491,7 +493,8 @@ def _check_var(assignment: str) -> None:
     if name in _MANAGED_VARIABLES:
         raise InvalidInputError(
             f"-var {name}=... is set by orchestrate (region from the REGION argument, "
-            "service_builds and service_images from --import-dir); do not pass it"
+            "service_builds and service_images from --import-dir, destroying on destroy); "
+            "do not pass it"
         )
     bad = sorted({c for c in value if c in _UNSAFE_VAR_CHARS or ord(c) < 32})
     if bad:
@@ -709,7 +712,10 @@ def plan_orchestration(
         else:
             generated[BUILDS_FILE] = tfvars.render_tfvars_json(builds)
     if command in _VARIABLE_COMMANDS:
-        _check_variables(resolved, copies, command, style, builds, builds_vars, extra)
+        declared = stackvars.declared_variables(copies)
+        if command in ("destroy", "plan-destroy") and DESTROYING in declared:
+            builds_vars.append(f"{DESTROYING}=true")
+        _check_variables(resolved, declared, style, builds, builds_vars, extra)
     images: dict[str, str] | None = None
     if service_images is not None and declares_service_images(resolved.source_dir):
         images = {validate_service_name(k): _image_ref(k, v) for k, v in service_images.items()}
@@ -762,8 +768,7 @@ def _user_var_names(extra: Sequence[str]) -> list[str]:
 
 def _check_variables(
     stack: Stack,
-    copies: Mapping[str, Path],
-    command: str,
+    declared: Mapping[str, stackvars.Variable],
     style: str,
     builds: Mapping[str, str] | None,
     builds_vars: Sequence[str],
@@ -777,15 +782,18 @@ def _check_variables(
         passed["service_builds"] = f"--import-dir (as {BUILDS_FILE})"
     for assignment in builds_vars:
         name = assignment.partition("=")[0]
-        passed[name] = "--import-dir with the legacy builds style"
+        passed[name] = (
+            "orchestrate on destroy"
+            if name == DESTROYING
+            else "--import-dir with the legacy builds style"
+        )
     for name in _user_var_names(extra):
         if name in passed and name not in ("region", "service_builds"):
             raise InvalidInputError(
-                f"-var {name}=... is also set from --import-dir (legacy builds style): give "
-                "one or the other"
+                f"-var {name}=... is also set by orchestrate (from --import-dir with the "
+                "legacy builds style): give one or the other"
             )
         passed.setdefault(name, f"-var {name}=...")
-    declared = stackvars.declared_variables(copies)
     stackvars.check_passed_variables(
         stack.name,
         declared,

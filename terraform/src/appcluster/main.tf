@@ -47,6 +47,7 @@ module "app_cluster" {
   service_builds           = var.service_builds
   service_images           = var.service_images
   default_build            = var.default_build
+  destroying               = var.destroying
   ami_ssm_parameter        = var.ami_ssm_parameter
   root_volume              = var.root_volume
   alb_access_logs          = var.alb_access_logs
