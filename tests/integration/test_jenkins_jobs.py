@@ -155,7 +155,13 @@ def test_service_build_repository_key_and_registry_are_job_constants(
     params = rendered.parameters(job)
     service = job.removesuffix("-build")
     constants = {}
-    for name in ("SERVICE_NAME", "SERVICE_REPO", "SERVICE_CREDENTIALS", "ECR_REGISTRY", "AWS_REGION"):
+    for name in (
+        "SERVICE_NAME",
+        "SERVICE_REPO",
+        "SERVICE_CREDENTIALS",
+        "ECR_REGISTRY",
+        "AWS_REGION",
+    ):
         assert params[name].tag == "hudson.model.ChoiceParameterDefinition", name
         values = [s.text for s in params[name].iter("string")]
         assert len(values) == 1, name
@@ -224,7 +230,10 @@ def test_the_rendered_choice_script_lists_the_jobs_own_upstream(
     script = rendered.parameters("deploy-staging")["BUILD_TO_DEPLOY"].findtext(
         "choiceListProvider/groovyScript/script", ""
     )
-    assert re.search(r"(?m)^\s*[^/\s].*\bjenkins\b(?!\.model)", script.partition(PRELUDE_END)[0]) is None
+    assert (
+        re.search(r"(?m)^\s*[^/\s].*\bjenkins\b(?!\.model)", script.partition(PRELUDE_END)[0])
+        is None
+    )
     rendered_script = tmp_path / "rendered.groovy"
     rendered_script.write_text(script, encoding="utf-8")
     choices_server.choices["deploy-beta"] = ["21-Beta two", "20-Beta one"]

@@ -87,7 +87,9 @@ def case(
             name: [
                 {
                     **b,
-                    "displayName": None if b.get("displayName") is None else hex16(b["displayName"]),
+                    "displayName": None
+                    if b.get("displayName") is None
+                    else hex16(b["displayName"]),
                 }
                 for b in runs
             ]
