@@ -183,21 +183,25 @@ def test_unusable_answers_fall_back_to_the_jenkins_list(
         case(EC, silent_server),  # 2: accepts, never answers
         case(EC, choices_server.url),  # 3: 503 from a service whose store is down
         case(EC, None),  # 4: PIPELINELIB_SERVER not set
-        case(AC, raw_server.url, max_bytes=64),  # 5: body over the cap (set below)
-        case(EC, f"http://127.0.0.1:{dead_port}", builds=[]),  # 6: Jenkins has none either
-        case(EC, f"http://127.0.0.1:{dead_port}", limit=2),  # 7: limit applies to Jenkins' list
+        case(EC, f"http://127.0.0.1:{dead_port}", builds=[]),  # 5: Jenkins has none either
+        case(EC, f"http://127.0.0.1:{dead_port}", limit=2),  # 6: limit applies to Jenkins' list
     ]
-    out = run_cases(groovy, cases[:5] + [cases[6], cases[7]], tmp_path)
-    raw_server.body = ("".join(f"{n}-padding padding padding\n" for n in range(9, 0, -1))).encode()
-    big = run_cases(groovy, [cases[5]], tmp_path)[0]
+    out = run_cases(groovy, cases, tmp_path)
     for i in range(5):
         assert out[i].error is None, i
         assert out[i].choices == FALLBACK, i
     assert out[1].elapsed_ms < TIMEOUT_MS
     assert TIMEOUT_MS * 0.9 <= out[2].elapsed_ms < 3 * TIMEOUT_MS
-    assert big.choices == FALLBACK and big.error is None
     assert out[5].choices == [] and out[5].error is None  # an honest empty list
     assert out[6].choices == FALLBACK[:2]
+
+    # A well-formed list over the size cap is not read to its end.
+    raw_server.body = "".join(f"{n}-padding padding padding\n" for n in range(9, 0, -1)).encode()
+    capped, whole = run_cases(
+        groovy, [case(AC, raw_server.url, max_bytes=64), case(AC, raw_server.url)], tmp_path
+    )
+    assert capped.choices == FALLBACK and capped.error is None
+    assert whole.choices == [f"{n}-padding padding padding" for n in range(9, 0, -1)]
 
 
 def test_malformed_lines_are_never_offered(
