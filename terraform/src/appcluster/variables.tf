@@ -40,7 +40,8 @@ variable "dns_name" {
 }
 
 variable "hosted_zone_id" {
-  type = string
+  type    = string
+  default = null
 }
 
 variable "database_endpoint" {

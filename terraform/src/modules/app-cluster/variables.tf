@@ -43,8 +43,9 @@ variable "ssl_policy" {
 }
 
 variable "hosted_zone_id" {
-  description = "Route 53 zone the cluster's DNS name is created in."
+  description = "Route 53 zone the cluster's DNS name is created in (or give hosted_zone_name)."
   type        = string
+  default     = null
 }
 
 variable "dns_name" {
