@@ -20,7 +20,10 @@ class Args implements Serializable {
     static final String CLUSTER_PATTERN = '^[A-Za-z0-9_-]{1,255}$'
     static final String TIMEOUT_PATTERN = '^[0-9]+[smh]?$'
     static final String RELATIVE_DIR_PATTERN = '^[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_][A-Za-z0-9_.-]*)*$'
-    static final List<String> ORCHESTRATE_COMMANDS = ['init', 'plan', 'apply', 'destroy', 'plan-destroy', 'output', 'validate']
+    static final List<String> ORCHESTRATE_COMMANDS = ['init', 'plan', 'apply', 'destroy', 'plan-destroy', 'output', 'validate',
+                                                      'state', 'import', 'show', 'refresh', 'force-unlock', 'console']
+    // The prefix of an old <KEY>_BUILD variable, e.g. SERVICE1 (publish-artifact --legacy-key).
+    static final String LEGACY_KEY_PATTERN = '^[A-Z][A-Z0-9_]{0,62}$'
     static final String ENV_PREFIX = 'PL_ARG_'
     static final int MAX_JOB_NAME = 255
     private static final String JOB_FORBIDDEN = '?*/\\%!@#$^&|<>[]:;"\''
