@@ -66,7 +66,7 @@ def test_destroy_test_job_destroys_without_builds_and_records_it(
         REPO_TERRAFORM / "src" / "modules" / "container-definitions",
         root / "src" / "modules" / "container-definitions",
     )
-    (root / "src" / "render-test" / "task_definitions.tf").write_text(TASK_DEFINITIONS_TF)
+    (root / "src" / "render" / "task_definitions.tf").write_text(TASK_DEFINITIONS_TF)
     env = {
         **os.environ,
         **real_terraform(),
