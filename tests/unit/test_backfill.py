@@ -1,10 +1,14 @@
 """backfill: a team's pre-migration Jenkins builds become manifests and deployments in the store.
 
 Jenkins is faked with ``responses``; the bodies are the shapes tests/fakes/jenkins.py builds from
-Jenkins core (hudson.model.Job: ``builds`` = getNewBuilds, the newest 100; hudson.model.Run's
-@Exported number/result/displayName (``#N`` when unset)/building/timestamp/url; Run.Artifact's
-displayPath/fileName/relativePath), answering exactly the ``tree=`` queries the client sends. The
-store is the real SQLite store, so the ledger's rules for deployments apply.
+Jenkins core (jenkinsci/jenkins, core/src/main/java/hudson/model/Job.java: ``@Exported(name =
+"builds") getNewBuilds()``, the newest 100; hudson/model/Run.java: @Exported getNumber, getResult,
+getDisplayName (``#N`` when unset), isBuilding, getTimestamp, getUrl, getArtifacts, and
+Run.Artifact's displayPath/fileName/relativePath; the ``_class`` of a Pipeline run is
+org.jenkinsci.plugins.workflow.job.WorkflowRun), answering exactly the ``tree=`` queries the client
+sends (``builds[number,result,displayName,building,timestamp,url]{0,N}`` for the job,
+``number,result,artifacts[displayPath,fileName,relativePath]`` per build, then ``artifact/PATH``).
+The store is the real SQLite store, so the ledger's rules for deployments apply.
 """
 
 from __future__ import annotations
