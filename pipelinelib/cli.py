@@ -1,4 +1,4 @@
-"""The ``pipelinelib`` command line: parse, call a use case in :mod:`pipelinelib.pipeline`, render.
+"""The ``pipelinelib`` command line: parse, call one verb of :mod:`pipelinelib.pipeline`, render.
 
 No logic lives here. Heavy libraries (SQLAlchemy, Flask, boto3, python-jenkins) are imported
 inside the commands that need them, so ``pipelinelib --help`` and the file-only commands start
@@ -34,10 +34,9 @@ from pipelinelib.config import (
     ENV_TOKENS_FILE,
     ENV_URL,
 )
-from pipelinelib.errors import InvalidInputError, PipelinelibError, StoreUnavailableError
+from pipelinelib.errors import InvalidInputError, PipelinelibError
 
 if TYPE_CHECKING:
-    from pipelinelib.jenkins.client import JenkinsClient
     from pipelinelib.store import ManifestStore
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -145,19 +144,6 @@ def jenkins_options(f: F) -> F:
     return f
 
 
-def _jenkins_client(url: str | None, user: str | None, timeout: float) -> JenkinsClient:
-    """The client from the flags, the token from the environment (never a flag: ps shows flags)."""
-    from pipelinelib.config import Settings
-    from pipelinelib.jenkins.client import JenkinsClient
-
-    settings = Settings(
-        jenkins_url=url, jenkins_user=user, jenkins_token=Settings.from_env().jenkins_token
-    )
-    return JenkinsClient.from_settings(
-        settings, connect_timeout=min(10.0, timeout), read_timeout=timeout
-    )
-
-
 def _store_configured(server: str | None) -> bool:
     """A store counts as configured when --server or an explicit --db/PIPELINELIB_DB is given."""
     if server:
@@ -172,21 +158,10 @@ def _notice(text: str) -> None:
 
 @contextmanager
 def open_store(server: str | None, token: str | None, db: str) -> Iterator[ManifestStore]:
-    """The HTTP store when a server is configured, else the local SQL store."""
-    store: ManifestStore
-    try:
-        if server:
-            from pipelinelib.client import HttpStore
+    """The HTTP store when a server is configured, else the local SQL store; closed after."""
+    from pipelinelib import store as stores
 
-            store = HttpStore(server, token=token)
-        else:
-            from pipelinelib.store.sql import SqlStore
-
-            store = SqlStore.from_url(db)
-    except ImportError as exc:  # pragma: no cover - only when the package is installed partially
-        raise StoreUnavailableError(
-            f"the store is not available in this installation: {exc}"
-        ) from exc
+    store = stores.open_store(server=server, token=token, db=db)
     try:
         yield store
     finally:
@@ -394,7 +369,7 @@ def set_display_name_cmd(
         raise InvalidInputError(f"no job name: pass --job or set {ENV_JOB}")
     if build is None:
         raise InvalidInputError(f"no build number: pass --build or set {ENV_BUILD}")
-    with _jenkins_client(jenkins_url, jenkins_user, jenkins_timeout) as jenkins:
+    with pipeline.open_jenkins(jenkins_url, jenkins_user, jenkins_timeout) as jenkins:
         if _store_configured(server):
             with open_store(server, token, db) as store:
                 result = pipeline.set_display_name(
@@ -456,19 +431,16 @@ def list_builds_cmd(
       pipelinelib list-builds --job deploy-test --limit 20
       pipelinelib list-builds --job team/service1-build --source jenkins --format json
     """
-    from pipelinelib.model import validate_job_name
+    from pipelinelib import pipeline
 
-    validate_job_name(job)
     if source == "jenkins":
-        with _jenkins_client(jenkins_url, jenkins_user, jenkins_timeout) as jenkins:
-            builds = jenkins.successful_builds(job, limit=limit)
+        with pipeline.open_jenkins(jenkins_url, jenkins_user, jenkins_timeout) as jenkins:
+            builds = pipeline.list_jenkins_builds(jenkins, job, limit=limit)
         if fmt == "json":
             _emit_json({"builds": [b.to_dict() for b in builds]})
         else:
             _print("".join(f"{b.choice}\n" for b in builds), nl=False)
         return
-    from pipelinelib import pipeline
-
     with open_store(server, token, db) as store:
         if fmt == "json":
             manifests = pipeline.list_builds(store, job, limit=limit)
@@ -540,14 +512,13 @@ def copy_artifact_cmd(
       pipelinelib copy-artifact --project team/service1-build --filter 'output/*.env.groovy' \\
         --target import --flatten --selector "$UPSTREAM_BUILD" --fingerprint
     """
-    from pipelinelib.jenkins import copyartifact
+    from pipelinelib import pipeline
 
-    chosen = copyartifact.parse_selector(selector)
-    with _jenkins_client(jenkins_url, jenkins_user, jenkins_timeout) as jenkins:
-        result = copyartifact.copy_artifacts(
+    with pipeline.open_jenkins(jenkins_url, jenkins_user, jenkins_timeout) as jenkins:
+        result = pipeline.copy_artifact(
             jenkins,
-            job=project,
-            selector=chosen,
+            project=project,
+            selector=selector,
             target=target,
             includes=includes,
             excludes=excludes,
@@ -557,13 +528,13 @@ def copy_artifact_cmd(
             workers=workers,
         )
     if not result.files:
-        where = f"{project} #{result.number}" if result.number else f"{project} ({chosen})"
+        where = f"{project} #{result.number}" if result.number else f"{project} ({selector})"
         _notice(f"nothing copied from {where}: no build or no matching artifact (--optional)")
     if as_json:
         _emit_json(result.to_dict())
         return
     if fingerprint:
-        for line in copyartifact.iter_fingerprint_lines(result):
+        for line in pipeline.fingerprint_lines(result):
             _print(line)
     if result.files:
         click.echo(
@@ -747,9 +718,8 @@ def verify_images_cmd(import_dir: Path, region: str | None, strict: bool, as_jso
       pipelinelib verify-images --import-dir import --region ap-southeast-2
     """
     from pipelinelib import pipeline
-    from pipelinelib.aws import Aws
 
-    report = pipeline.verify_imported_images(import_dir, aws=Aws(region), strict=strict)
+    report = pipeline.verify_imported_images(import_dir, region=region, strict=strict)
     if as_json:
         _emit_json(report.to_dict())
     else:
@@ -764,7 +734,7 @@ def verify_images_cmd(import_dir: Path, region: str | None, strict: bool, as_jso
 
 
 def _parse_duration(ctx: click.Context, param: click.Parameter, value: str) -> float:
-    from pipelinelib.aws import parse_duration
+    from pipelinelib.formats.duration import parse_duration
 
     try:
         return parse_duration(value)
@@ -782,12 +752,6 @@ def _parse_expectations(
             raise click.BadParameter(f"expected SERVICE=TASK_DEFINITION, got {item!r}")
         result[name] = task_definition
     return result
-
-
-def _write_outcome(path: Path, data: Any) -> None:
-    from pipelinelib import files
-
-    files.write_atomic(path, json.dumps(data, indent=2, ensure_ascii=True) + "\n")
 
 
 @cli.command("wait-rollout")
@@ -850,14 +814,15 @@ def wait_rollout_cmd(
     Example (in a deploy job, after orchestrate apply):
       pipelinelib wait-rollout --cluster beta --service service1 --service service2 --timeout 15m
     """
-    from pipelinelib import aws
+    from pipelinelib import pipeline
     from pipelinelib.errors import RolloutError
+    from pipelinelib.formats.duration import format_duration
 
-    def progress(update: aws.RolloutProgress) -> None:
+    def progress(update: pipeline.RolloutProgress) -> None:
         state = update.state
         where = f"deployment {state.deployment_id}, {state.task_definition}"
         line = (
-            f"[{aws.format_duration(update.elapsed)}] {state.service}: {state.status} "
+            f"[{format_duration(update.elapsed)}] {state.service}: {state.status} "
             f"running {state.running}/{state.desired}, pending {state.pending} ({where})"
         )
         if state.failed_tasks:
@@ -867,25 +832,21 @@ def wait_rollout_cmd(
             click.echo(f"    {event}", err=as_json)
 
     try:
-        outcome = aws.wait_rollout(
+        outcome = pipeline.wait_rollout(
             cluster,
             services,
             timeout=timeout,
             poll_interval=poll_interval,
             on_progress=progress,
             expected_task_definitions=task_definitions,
-            aws=aws.Aws(region),
+            output=output,
+            region=region,
         )
     except RolloutError as exc:
-        failed = exc.context.get("outcome")
-        if isinstance(failed, aws.RolloutOutcome):
-            if output is not None:
-                _write_outcome(output, failed.to_dict())
-            if as_json:
-                _emit_json(failed.to_dict())
+        failed = pipeline.failed_outcome(exc)
+        if failed is not None and as_json:
+            _emit_json(failed.to_dict())
         raise
-    if output is not None:
-        _write_outcome(output, outcome.to_dict())
     if as_json:
         _emit_json(outcome.to_dict())
         return
@@ -1099,17 +1060,7 @@ def record_deployment_cmd(
         raise InvalidInputError(f"no build number: pass --build or set {ENV_BUILD}")
     if job is None:
         raise InvalidInputError(f"no job name: pass --job or set {ENV_JOB}")
-    rollout = None
-    if rollout_file is not None:
-        from pipelinelib import aws, files
-
-        try:
-            outcome = aws.RolloutOutcome.from_dict(json.loads(files.read_text(rollout_file)))
-        except ValueError as exc:
-            raise InvalidInputError(
-                f"{rollout_file}: not the JSON of wait-rollout ({exc})"
-            ) from exc
-        rollout = {s.service: s.status for s in outcome.services}
+    rollout = pipeline.read_rollout_file(rollout_file) if rollout_file is not None else None
     with open_store(server, token, db) as store:
         result = pipeline.record_deployment(
             store,
@@ -1255,8 +1206,9 @@ def backfill_cmd(
       pipelinelib backfill --jenkins-job service1
       pipelinelib backfill --jenkins-job deploy-test --environment test
     """
-    from pipelinelib.backfill import REFUSED, backfill
+    from pipelinelib import pipeline
     from pipelinelib.errors import PartlyRefusedError
+    from pipelinelib.pipeline.backfill import REFUSED, backfill
 
     def show(outcome: Any) -> None:
         if as_json:
@@ -1265,7 +1217,7 @@ def backfill_cmd(
         detail = outcome.reason if outcome.status == REFUSED else services
         _print(f"{job} #{outcome.number}: {outcome.status}" + (f" ({detail})" if detail else ""))
 
-    with _jenkins_client(jenkins_url, jenkins_user, jenkins_timeout) as client:
+    with pipeline.open_jenkins(jenkins_url, jenkins_user, jenkins_timeout) as client:
         if dry_run:
             report = backfill(
                 client, None, job=job, limit=limit, environment=environment, progress=show

@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 
-from pipelinelib import aws
+from pipelinelib.aws import ecr as images
+from pipelinelib.aws import ecs as rollouts
+from pipelinelib.aws import session
 from pipelinelib.errors import (
     AuthenticationError,
     AwsError,
@@ -59,7 +61,7 @@ def throttling_endpoint(
 def test_no_credentials() -> None:
     # tests.fixtures.aws removes every credential source: no env, no files, no metadata service
     with pytest.raises(AuthenticationError) as info:
-        aws.verify_images([aws_build()])
+        images.verify_images([aws_build()])
     assert info.value.exit_code == 5
     assert str(info.value).startswith("no AWS credentials to describe images in ECR repository")
     assert "AWS_ACCESS_KEY_ID" in str(info.value)
@@ -68,7 +70,7 @@ def test_no_credentials() -> None:
 def test_no_region(aws_credentials: None, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("AWS_DEFAULT_REGION")
     with pytest.raises(InvalidInputError) as info:
-        aws.wait_rollout(CLUSTER, ["service1"])
+        rollouts.wait_rollout(CLUSTER, ["service1"])
     assert info.value.exit_code == 2
     assert "no AWS region to create the ecs client: pass --region or set AWS_REGION" in str(
         info.value
@@ -78,7 +80,7 @@ def test_no_region(aws_credentials: None, monkeypatch: pytest.MonkeyPatch) -> No
 def test_access_denied_names_the_action(aws_credentials: None) -> None:
     from botocore.stub import Stubber
 
-    client = aws.Aws(REGION)
+    client = session.Aws(REGION)
     with Stubber(client.ecr(REGION)) as stubber:
         stubber.add_client_error(
             "describe_images",
@@ -88,7 +90,7 @@ def test_access_denied_names_the_action(aws_credentials: None) -> None:
             http_status_code=400,
         )
         with pytest.raises(PermissionDeniedError) as info:
-            aws.verify_images([aws_build()], aws=client)
+            images.verify_images([aws_build()], aws=client)
     assert info.value.exit_code == 5
     message = str(info.value)
     assert message.startswith("access denied: the AWS identity may not call DescribeImages")
@@ -100,7 +102,7 @@ def test_throttling_is_retried_with_backoff_then_reported(
     throttling_endpoint: list[str],
 ) -> None:
     with pytest.raises(AwsError) as info:
-        aws.wait_rollout(CLUSTER, ["service1"], aws=aws.Aws(REGION, max_attempts=2))
+        rollouts.wait_rollout(CLUSTER, ["service1"], aws=session.Aws(REGION, max_attempts=2))
     assert throttling_endpoint == ["AmazonEC2ContainerServiceV20141113.DescribeServices"] * 2
     assert str(info.value).startswith(
         "AWS is still throttling DescribeServices after 2 attempts with backoff"
@@ -111,13 +113,13 @@ def test_throttling_is_retried_with_backoff_then_reported(
 def test_unreachable_endpoint(aws_credentials: None, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # discard port: nothing listens
     with pytest.raises(AwsError, match="cannot reach AWS to describe images in ECR repository"):
-        aws.verify_images([aws_build()], aws=aws.Aws(max_attempts=1))
+        images.verify_images([aws_build()], aws=session.Aws(max_attempts=1))
 
 
 def test_rejected_credentials(aws_credentials: None) -> None:
     from botocore.stub import Stubber
 
-    client = aws.Aws(REGION)
+    client = session.Aws(REGION)
     with Stubber(client.ecs()) as stubber:
         stubber.add_client_error(
             "describe_services",
@@ -125,12 +127,12 @@ def test_rejected_credentials(aws_credentials: None) -> None:
             service_message="The security token included in the request is expired",
         )
         with pytest.raises(AuthenticationError, match=r"AWS refused the credentials .* expired"):
-            aws.wait_rollout(CLUSTER, ["service1"], aws=client)
+            rollouts.wait_rollout(CLUSTER, ["service1"], aws=client)
 
 
 def test_errors_that_are_not_botocore_errors_pass_through() -> None:
-    assert aws.translate_error(ValueError("x"), "do it") is None
-    with pytest.raises(ValueError, match="x"), aws.aws_errors("do it"):
+    assert session.translate_error(ValueError("x"), "do it") is None
+    with pytest.raises(ValueError, match="x"), session.aws_errors("do it"):
         raise ValueError("x")
 
 

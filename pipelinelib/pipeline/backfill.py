@@ -98,7 +98,7 @@ def read_build(
 ) -> Manifest:
     """One Jenkins build as the manifest it would have been; errors say what is unreadable."""
     from pipelinelib.jenkins.copyartifact import copy_artifacts, parse_selector
-    from pipelinelib.pipeline import load_env, services_from_env
+    from pipelinelib.pipeline.importdir import load_env, services_from_env
 
     target = workdir / str(build.number)
     result = copy_artifacts(
