@@ -413,7 +413,8 @@ def image_refs(services: Iterable[ServiceBuild]) -> dict[str, str]:
     its own repository at the imported build). Raises :class:`InvalidInputError` when the
     recorded digest and the URI's disagree or the digest is not sha256 (ECS pins only those).
     """
-    from pipelinelib.aws.ecr import parse_image  # Docker's reference rules, shared with verify-images
+    # Docker's reference rules, shared with verify-images.
+    from pipelinelib.aws.ecr import parse_image
 
     refs: dict[str, str] = {}
     for service in services:
