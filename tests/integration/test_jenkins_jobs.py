@@ -319,3 +319,80 @@ def test_jenkinsfiles_leave_parameters_and_triggers_to_the_job_definitions(
     assert "triggers {" not in code
     assert "properties(" not in code
     assert code.lstrip().startswith("@Library('pipelinelib') _")
+
+
+# The parameters each step's descriptor accepts (its @DataBoundConstructor and @DataBoundSetter
+# names), read from the plugins' sources; the Pipeline DSL refuses any other name at run time.
+STEP_PARAMETERS = {
+    # pipeline-input-step: InputStep.java
+    "input": {"message", "id", "ok", "submitter", "submitterParameter", "parameters"},
+    # lockable-resources: LockStep.java
+    "lock": {
+        "resource",
+        "label",
+        "quantity",
+        "variable",
+        "inversePrecedence",
+        "skipIfLocked",
+        "extra",
+        "priority",
+        "resourceSelectStrategy",
+    },
+    # workflow-basic-steps: StashStep.java, TimeoutStep.java
+    "stash": {"name", "includes", "excludes", "useDefaultExcludes", "allowEmpty"},
+    "timeout": {"time", "unit", "activity"},
+    # core: LogRotator (buildDiscarder(logRotator(...)))
+    "logRotator": {
+        "daysToKeepStr",
+        "numToKeepStr",
+        "artifactDaysToKeepStr",
+        "artifactNumToKeepStr",
+    },
+    # git: GitStep.java
+    "git": {"url", "branch", "credentialsId", "poll", "changelog"},
+}
+
+
+def _named_arguments(text: str, start: int) -> set[str]:
+    """The top-level `name:` keys of the call whose '(' is at `start` (strings skipped)."""
+    names: set[str] = set()
+    depth, i, quote = 0, start, ""
+    while i < len(text):
+        c = text[i]
+        if quote:
+            if c == "\\":
+                i += 2
+                continue
+            if c == quote:
+                quote = ""
+        elif c in "'\"":
+            quote = c
+        elif c in "([{":
+            depth += 1
+        elif c in ")]}":
+            depth -= 1
+            if depth == 0:
+                return names
+        elif depth == 1:
+            found = re.match(r"([A-Za-z_]\w*)\s*:(?!:)", text[i:])
+            if found and not re.match(r"\w", text[i - 1]):
+                names.add(found.group(1))
+                i += len(found.group(0))
+                continue
+        i += 1
+    raise AssertionError(f"unclosed call at {start}")
+
+
+@pytest.mark.parametrize("jenkinsfile", sorted(set(SCRIPT_PATHS.values())))
+def test_jenkinsfile_steps_use_only_parameters_the_real_steps_have(jenkinsfile: str) -> None:
+    text = (ROOT / jenkinsfile).read_text(encoding="utf-8")
+    code = "\n".join("" if line.lstrip().startswith("//") else line for line in text.splitlines())
+    for step, known in STEP_PARAMETERS.items():
+        for call in re.finditer(rf"\b{step}\(", code):
+            used = _named_arguments(code, call.end() - 1)
+            assert used <= known, (jenkinsfile, step, used - known)
+
+
+def test_the_argument_reader_sees_only_the_steps_own_keys() -> None:
+    code = "input(message: f(job: 1, build: 'a:b'), ok: \"x: y\", submitter: s)"
+    assert _named_arguments(code, code.index("(")) == {"message", "ok", "submitter"}
