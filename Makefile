@@ -42,9 +42,11 @@ demo: $(STAMP)
 	$(BIN)/pipelinelib demo --workdir demo-workdir
 
 lint: $(STAMP) $(CHECKOV) $(CODENARC)
-	$(BIN)/ruff check pipelinelib tests bench scripts
-	$(BIN)/ruff format --check pipelinelib tests bench scripts
+	$(BIN)/ruff check pipelinelib tests bench scripts docker
+	$(BIN)/ruff format --check pipelinelib tests bench scripts docker
 	$(BIN)/mypy
+	$(BIN)/hadolint --no-color Dockerfile
+	sh -n docker/entrypoint.sh
 	$(BIN)/python scripts/checkov_baseline.py --checkov $(CHECKOV) terraform
 	$(BIN)/python scripts/groovy_lint.py
 

@@ -12,7 +12,8 @@ from pipelinelib.errors import (
     InvalidInputError,
     RolloutError,
 )
-from pipelinelib.pipeline.importdir import import_service_builds, imported_services
+from pipelinelib.pipeline import importdir
+from pipelinelib.pipeline.importdir import imported_services
 
 if TYPE_CHECKING:
     from pipelinelib.aws.ecr import ImageVerification
@@ -67,8 +68,9 @@ def orchestrate(
     validate_request(
         command, stack, runner=runner, confirm_live=confirm_live, tf_args=tuple(extra_args)
     )
-    builds = import_service_builds(import_dir) if import_dir is not None else None
-    images = image_refs(imported_services(import_dir)) if import_dir is not None else None
+    imported = importdir.read(import_dir) if import_dir is not None else None
+    builds = imported.builds if imported is not None else None
+    images = image_refs(imported.services) if imported is not None else None
     planned = plan_orchestration(
         command,
         stack,
