@@ -9,18 +9,18 @@
 // Each stand-in offers only what the real step or object offers, with its parameter names (an
 // unknown parameter fails as Jenkins' DSL does: "Invalid parameter ..."):
 //   sh              workflow-durable-task-step (ShellStep): script, returnStdout, returnStatus, encoding, label
-//   writeFile       workflow-basic-steps 1058.x (WriteFileStep): file, text, encoding
+//   writeFile       workflow-basic-steps (WriteFileStep): file, text, encoding
 //   readFile        workflow-basic-steps (ReadFileStep): file, encoding
 //   fileExists      workflow-basic-steps (FileExistsStep): file
 //   dir, deleteDir, error, echo, withEnv: workflow-basic-steps (PushdStep, DeleteDirStep,
 //                   ErrorStep(message), EchoStep(message), EnvStep(overrides))
 //   load            workflow-cps (LoadStep): path; evaluates with the pipeline's binding
-//   findFiles       pipeline-utility-steps 2.17.x (FindFilesStep: glob, excludes) returning
+//   findFiles       pipeline-utility-steps (FindFilesStep: glob, excludes) returning
 //                   FileWrapper[] (name, path, directory, length, lastModified; toString = path)
 //   archiveArtifacts core ArtifactArchiver: artifacts, excludes, allowEmptyArchive,
 //                   onlyIfSuccessful, fingerprint, defaultExcludes, caseSensitive, followSymlinks
 //   readJSON        pipeline-utility-steps (ReadJSONStep): file, text, returnPojo
-//   slackSend       slack 7xx (SlackSendStep): message, color, channel, failOnError, ... (subset)
+//   slackSend       slack (SlackSendStep): message, color, channel, failOnError, ... (subset)
 //   currentBuild    workflow-support RunWrapper: displayName, description, result (settable),
 //                   currentResult, number (read-only)
 //   env             workflow-cps EnvActionImpl: values are stored as Strings, null removes

@@ -3,7 +3,7 @@ package jenkins.model
 import hudson.util.DescribableList
 
 /**
- * Mirrors jenkins.model.Jenkins (Jenkins core 2.479.x, core/src/main/java/jenkins/model/Jenkins.java):
+ * Mirrors jenkins.model.Jenkins (Jenkins core, core/src/main/java/jenkins/model/Jenkins.java):
  * only get(), getInstanceOrNull(), getItemByFullName(String, Class) and getGlobalNodeProperties().
  * The harness installs the controller's state through `install`, which is not a Jenkins method.
  */
