@@ -162,11 +162,21 @@ def open_store(
     ``reading``: a current local SQLite file is read without SQLAlchemy (store/sqlite_reader.py)."""
     from pipelinelib import store as stores
 
+    if not server and not reading:
+        _require_local_store(db)
     store = stores.open_store(server=server, token=token, db=db, reading=reading)
     try:
         yield store
     finally:
         store.close()
+
+
+def _require_local_store(db: str, what: str = "a local store (--db; or pass --server)") -> None:
+    from pipelinelib import _extras
+
+    _extras.require("store", what)
+    if db.startswith(("postgresql", "postgres:")):
+        _extras.require("postgres", "a PostgreSQL store")
 
 
 def _print(text: str, nl: bool = True) -> None:
@@ -641,7 +651,9 @@ def verify_images_cmd(import_dir: Path, region: str | None, strict: bool, as_jso
     Example (in a deploy job, before orchestrate apply):
       pipelinelib verify-images --import-dir import --region ap-southeast-2
     """
-    from pipelinelib import pipeline
+    from pipelinelib import _extras, pipeline
+
+    _extras.require("aws", "verify-images")
 
     report = pipeline.verify_imported_images(import_dir, region=region, strict=strict)
     if as_json:
@@ -738,9 +750,11 @@ def wait_rollout_cmd(
     Example (in a deploy job, after orchestrate apply):
       pipelinelib wait-rollout --cluster beta --service service1 --service service2 --timeout 15m
     """
-    from pipelinelib import pipeline
+    from pipelinelib import _extras, pipeline
     from pipelinelib.errors import RolloutError
     from pipelinelib.formats.duration import format_duration
+
+    _extras.require("aws", "wait-rollout")
 
     def progress(update: pipeline.RolloutProgress) -> None:
         state = update.state
@@ -905,6 +919,9 @@ def serve_cmd(
     """
     import logging
 
+    from pipelinelib import _extras
+
+    _extras.require("server", "pipelinelib serve")
     from werkzeug.serving import run_simple
 
     from pipelinelib.service import create_app
@@ -1083,9 +1100,90 @@ def demo_cmd(workdir: Path) -> None:
     Example:
       pipelinelib demo --workdir /tmp/pipelinelib-demo
     """
-    from pipelinelib import demo
+    from pipelinelib import _extras, demo
 
+    _extras.require("store", "pipelinelib demo")
     demo.run(workdir, echo=click.echo)
+
+
+@cli.group("store")
+def store_group() -> None:
+    """Move the whole store: export it as JSON Lines, import it into another (see
+    docs/operations.md: SQLite to PostgreSQL, backup and restore).
+
+    \b
+    Example:
+      pipelinelib store export --db sqlite:///var/lib/pipelinelib/pipelinelib.db store.jsonl
+      pipelinelib store import --db postgresql://pipelinelib@db.internal/pipelinelib store.jsonl
+    """
+
+
+_db_option = click.option(
+    "--db",
+    envvar=ENV_DB,
+    default=DEFAULT_DB,
+    show_default=True,
+    show_envvar=True,
+    help="SQLAlchemy URL of the store: sqlite:///PATH or postgresql://USER@HOST/DB.",
+)
+
+
+@store_group.command("export")
+@click.argument("file", required=False, default="-", type=click.Path(allow_dash=True))
+@_db_option
+def store_export_cmd(file: str, db: str) -> None:
+    """Write every table of the store to FILE (default: stdout) as JSON Lines.
+
+    Reads one consistent snapshot while the service keeps serving.
+
+    \b
+    Example:
+      pipelinelib store export --db sqlite:///var/lib/pipelinelib/pipelinelib.db store.jsonl
+    """
+    _require_local_store(db, "pipelinelib store export")
+    from pipelinelib import files
+    from pipelinelib.store.sql import SqlStore
+    from pipelinelib.store.transfer import export_store
+
+    with open_store(None, None, db) as store:
+        assert isinstance(store, SqlStore)
+        if file == "-":
+            result = export_store(store, sys.stdout)
+        else:
+            with files.open_for_export(Path(file)) as out:
+                result = export_store(store, out)
+    rows = ", ".join(f"{name} {count}" for name, count in result.rows.items())
+    click.echo(f"exported {result.total} rows (revision {result.revision}): {rows}", err=True)
+
+
+@store_group.command("import")
+@click.argument("file", required=False, default="-", type=click.Path(allow_dash=True))
+@_db_option
+def store_import_cmd(file: str, db: str) -> None:
+    """Import an export into the store, all or nothing.
+
+    Records already stored identically are skipped; a conflicting record (another build with
+    the same job #number, or the same id with other content) refuses the whole import.
+
+    \b
+    Example:
+      pipelinelib store import --db postgresql://pipelinelib@db.internal/pipelinelib store.jsonl
+    """
+    _require_local_store(db, "pipelinelib store import")
+    from pipelinelib import files
+    from pipelinelib.store.sql import SqlStore
+    from pipelinelib.store.transfer import import_store
+
+    with open_store(None, None, db) as store:
+        assert isinstance(store, SqlStore)
+        if file == "-":
+            result = import_store(store, sys.stdin)
+        else:
+            with files.open_for_import(Path(file)) as lines:
+                result = import_store(store, lines)
+    rows = ", ".join(f"{name} {count}" for name, count in result.rows.items())
+    same = sum(result.skipped.values())
+    click.echo(f"imported {result.total} rows: {rows}; {same} already stored identically", err=True)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -72,3 +72,17 @@ def tokens_file(environ: Mapping[str, str] | None = None) -> str | None:
     """The service's tokens file from ``PIPELINELIB_TOKENS_FILE`` (``serve --tokens-file`` wins)."""
     env = os.environ if environ is None else environ
     return env.get(ENV_TOKENS_FILE) or None
+
+
+ENV_MIN_FREE_MB = "PIPELINELIB_MIN_FREE_MB"
+DEFAULT_MIN_FREE_MB = 64
+
+
+def min_free_mb(environ: Mapping[str, str] | None = None) -> int:
+    """Free space (MiB) an SQLite store's filesystem needs for ``/healthz`` to say ready."""
+    env = os.environ if environ is None else environ
+    raw = env.get(ENV_MIN_FREE_MB) or ""
+    try:
+        return max(0, int(raw)) if raw else DEFAULT_MIN_FREE_MB
+    except ValueError:
+        return DEFAULT_MIN_FREE_MB

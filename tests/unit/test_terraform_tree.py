@@ -75,7 +75,9 @@ def object_fields(type_expression: str) -> set[str]:
     return set(re.findall(r"([a-z_]+)\s*=", inner))
 
 
-STACKS = sorted(p for p in SRC.iterdir() if p.is_dir() and p.name != "modules")
+# The app cluster stacks; the manifest service's own stack is checked by
+# tests/integration/test_manifest_service_stack.py.
+STACKS = sorted(p for p in SRC.iterdir() if p.is_dir() and p.name.startswith("appcluster-"))
 MODULES = sorted(p for p in (SRC / "modules").iterdir() if p.is_dir())
 
 
