@@ -1142,11 +1142,9 @@ def store_export_cmd(file: str, db: str) -> None:
     """
     _require_local_store(db, "pipelinelib store export")
     from pipelinelib import files
-    from pipelinelib.store.sql import SqlStore
     from pipelinelib.store.transfer import export_store
 
     with open_store(None, None, db) as store:
-        assert isinstance(store, SqlStore)
         if file == "-":
             result = export_store(store, sys.stdout)
         else:
@@ -1171,11 +1169,9 @@ def store_import_cmd(file: str, db: str) -> None:
     """
     _require_local_store(db, "pipelinelib store import")
     from pipelinelib import files
-    from pipelinelib.store.sql import SqlStore
     from pipelinelib.store.transfer import import_store
 
     with open_store(None, None, db) as store:
-        assert isinstance(store, SqlStore)
         if file == "-":
             result = import_store(store, sys.stdin)
         else:

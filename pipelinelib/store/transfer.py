@@ -124,8 +124,19 @@ def iter_export(store: SqlStore) -> Iterator[str]:
     yield _line({"end": True, "rows": total})
 
 
-def export_store(store: SqlStore, out: IO[str]) -> TransferResult:
-    """Write the export to ``out`` (a text stream); the rows written per table."""
+def _sql_store(store: object) -> SqlStore:
+    """The CLI hands over whatever open_store gave it; only the SQL store has tables to move."""
+    if not isinstance(store, SqlStore):
+        raise InvalidInputError("store export and import need a local SQL store (--db)")
+    return store
+
+
+def export_store(store: object, out: IO[str]) -> TransferResult:
+    """Write the export to ``out`` (a text stream); the rows written per table.
+
+    ``store`` must be a :class:`SqlStore` (InvalidInputError otherwise).
+    """
+    store = _sql_store(store)
     counts: dict[str, int] = {t.name: 0 for t in _tables()}
     revision: str | None = None
     for text in iter_export(store):
@@ -176,7 +187,7 @@ def _read_header(lineno: int, text: str) -> dict[str, Any]:
 
 
 def import_store(
-    store: SqlStore,
+    store: object,
     lines: Iterable[str],
     *,
     progress: Callable[[str, int], None] | None = None,
@@ -186,6 +197,7 @@ def import_store(
     Raises InvalidInputError (not an export, truncated, unknown table or column, newer schema)
     and ConflictError (a record differs from one already stored); nothing is written then.
     """
+    store = _sql_store(store)
     tables = {t.name: t for t in _tables()}
     inserted: dict[str, int] = {name: 0 for name in tables}
     skipped: dict[str, int] = {name: 0 for name in tables}
