@@ -28,6 +28,7 @@ from pipelinelib.config import (
     ENV_JOB,
     ENV_SERVER,
     ENV_TERRAFORM,
+    ENV_TERRAFORM_IMAGE,
     ENV_TOKEN,
     ENV_TOKENS_FILE,
     ENV_URL,
@@ -162,8 +163,6 @@ def open_store(
     ``reading``: a current local SQLite file is read without SQLAlchemy (store/sqlite_reader.py)."""
     from pipelinelib import store as stores
 
-    if not server and not reading:
-        _require_local_store(db)
     store = stores.open_store(server=server, token=token, db=db, reading=reading)
     try:
         yield store
@@ -172,11 +171,9 @@ def open_store(
 
 
 def _require_local_store(db: str, what: str = "a local store (--db; or pass --server)") -> None:
-    from pipelinelib import _extras
+    from pipelinelib.store import require_local_store
 
-    _extras.require("store", what)
-    if db.startswith(("postgresql", "postgres:")):
-        _extras.require("postgres", "a PostgreSQL store")
+    require_local_store(db, what)
 
 
 def _print(text: str, nl: bool = True) -> None:
@@ -511,7 +508,7 @@ def copy_artifact_cmd(
     \b
     Example:
       pipelinelib copy-artifact --project team/service1-build --filter 'output/*.env.groovy' \\
-        --target import --flatten --selector "$UPSTREAM_BUILD" --fingerprint
+        --target import --flatten --selector "$BUILD_TO_DEPLOY" --fingerprint
     """
     from pipelinelib import pipeline
 
@@ -582,6 +579,12 @@ def copy_artifact_cmd(
     show_envvar=True,
     help="Terraform binary [default: terraform on PATH].",
 )
+@click.option(
+    "--terraform-image",
+    envvar=ENV_TERRAFORM_IMAGE,
+    show_envvar=True,
+    help="Image of --runner docker [default: hashicorp/terraform:1.11.4].",
+)
 def orchestrate_cmd(
     command: str,
     stack: str,
@@ -593,12 +596,16 @@ def orchestrate_cmd(
     dry_run: bool,
     confirm_live: bool,
     terraform_bin: str | None,
+    terraform_image: str | None,
 ) -> None:
     """Run terraform CMD on STACK with the conventions of the orchestration root.
 
     CMD is init, plan, apply, destroy, plan-destroy, output or validate. The stack's files
-    (src/STACK) and config (config/REGION/STACK/tf-config.tf and variables.tfvars) are
-    assembled in ROOT/.work/REGION/STACK; the sources are never written. Arguments after
+    (src/STACK, else its family src/NAME for STACK NAME-ENV, else the folder named in
+    config/REGION/STACK/source) and config (config/REGION/STACK/tf-config.tf and
+    variables.tfvars) are assembled in ROOT/.work/REGION/STACK; the sources are never written.
+    --import-dir passes the builds as service_builds and, to stacks declaring it, the images
+    (repository@sha256:... when the manifest has a digest) as service_images. Arguments after
     `--` go to terraform unchanged, each as its own argument. Terraform's output and exit code
     pass through.
 
@@ -625,6 +632,7 @@ def orchestrate_cmd(
         confirm_live=confirm_live,
         dry_run=dry_run,
         terraform=terraform_bin,
+        terraform_image=terraform_image,
     )
     if dry_run:
         for line in planned.describe():

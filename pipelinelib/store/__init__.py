@@ -101,6 +101,15 @@ class ManifestStore(Protocol):
     def close(self) -> None: ...
 
 
+def require_local_store(db: str, what: str = "a local store (--db; or pass --server)") -> None:
+    """MissingExtraError unless the extras a local store at ``db`` needs are installed."""
+    from pipelinelib import _extras
+
+    _extras.require("store", what)
+    if db.startswith(("postgresql", "postgres:")):
+        _extras.require("postgres", "a PostgreSQL store")
+
+
 def open_store(
     *,
     server: str | None = None,
@@ -114,22 +123,27 @@ def open_store(
     with ``token`` for writes. Otherwise the SQL store at ``db``, a SQLAlchemy URL
     (``sqlite:///PATH`` or ``postgresql://USER@HOST/DB``; default ``PIPELINELIB_DB``'s default,
     ``sqlite:///.pipelinelib/pipelinelib.db``), migrated to the newest schema.
-    StoreUnavailableError when the store's libraries are not installed. ``reading``: the caller
-    only reads environments and diffs, so a current local SQLite file is read through
-    :mod:`sqlite3` without SQLAlchemy (:mod:`pipelinelib.store.sqlite_reader`).
+    MissingExtraError (naming the pip command) when a local store's extra is not installed;
+    StoreUnavailableError when the store's libraries are broken. ``reading``: the caller only
+    reads environments and diffs, so a current local SQLite file is read through :mod:`sqlite3`
+    without SQLAlchemy or any extra (:mod:`pipelinelib.store.sqlite_reader`).
     """
     try:
         if server:
             from pipelinelib.store.http import HttpStore
 
             return HttpStore(server, token=token)
+        url = db or DEFAULT_DB
         if reading:
-            from pipelinelib.store.sqlite_reader import open_for_reading
+            from pipelinelib.store.sqlite_reader import current_reader
 
-            return open_for_reading(db or DEFAULT_DB)
+            reader = current_reader(url)
+            if reader is not None:
+                return reader
+        require_local_store(url)
         from pipelinelib.store.sql import SqlStore
 
-        return SqlStore.from_url(db or DEFAULT_DB)
+        return SqlStore.from_url(url)
     except ImportError as exc:  # pragma: no cover - only when the package is installed partially
         raise StoreUnavailableError(
             f"the store is not available in this installation: {exc}"

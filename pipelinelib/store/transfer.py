@@ -35,6 +35,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from pipelinelib.errors import ConflictError, InvalidInputError
+from pipelinelib.store import ManifestStore
 from pipelinelib.store.sql import MIGRATIONS, SqlStore, _translate, metadata
 
 FORMAT = "pipelinelib-store"
@@ -124,19 +125,21 @@ def iter_export(store: SqlStore) -> Iterator[str]:
     yield _line({"end": True, "rows": total})
 
 
-def _sql_store(store: object) -> SqlStore:
-    """The CLI hands over whatever open_store gave it; only the SQL store has tables to move."""
+def _sql(store: ManifestStore) -> SqlStore:
+    """The SQL store behind ``store``; InvalidInputError for a store reached over HTTP."""
     if not isinstance(store, SqlStore):
-        raise InvalidInputError("store export and import need a local SQL store (--db)")
+        raise InvalidInputError(
+            "store export/import works on a local SQL store (--db), not through a server"
+        )
     return store
 
 
-def export_store(store: object, out: IO[str]) -> TransferResult:
+def export_store(store: ManifestStore, out: IO[str]) -> TransferResult:
     """Write the export to ``out`` (a text stream); the rows written per table.
 
-    ``store`` must be a :class:`SqlStore` (InvalidInputError otherwise).
+    Raises InvalidInputError when ``store`` is not a local SQL store.
     """
-    store = _sql_store(store)
+    store = _sql(store)
     counts: dict[str, int] = {t.name: 0 for t in _tables()}
     revision: str | None = None
     for text in iter_export(store):
@@ -187,7 +190,7 @@ def _read_header(lineno: int, text: str) -> dict[str, Any]:
 
 
 def import_store(
-    store: object,
+    store: ManifestStore,
     lines: Iterable[str],
     *,
     progress: Callable[[str, int], None] | None = None,
@@ -196,8 +199,9 @@ def import_store(
 
     Raises InvalidInputError (not an export, truncated, unknown table or column, newer schema)
     and ConflictError (a record differs from one already stored); nothing is written then.
+    InvalidInputError too when ``store`` is not a local SQL store.
     """
-    store = _sql_store(store)
+    store = _sql(store)
     tables = {t.name: t for t in _tables()}
     inserted: dict[str, int] = {name: 0 for name in tables}
     skipped: dict[str, int] = {name: 0 for name in tables}
