@@ -286,6 +286,11 @@ def main(argv: list[str] | None = None) -> None:
                 + ", ".join(
                     f"{k} {b[k] / a[k]:.2f}x" for k in ("board", "diff", "history", "cli_diff")
                 )
+                # Shapes are measured minutes apart on a shared machine: each page is also given
+                # relative to its own store's board, measured in the same minute.
+                + f"; relative to each store's board: diff "
+                f"{(b['diff'] / b['board']) / (a['diff'] / a['board']):.2f}x, history "
+                f"{(b['history'] / b['board']) / (a['history'] / a['board']):.2f}x"
             )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -290,6 +291,14 @@ def cli() -> None:
 @url_option
 @output_dir_option
 @click.option("--no-register", is_flag=True, help="Only write the files; do not record the build.")
+@click.option(
+    "--legacy-key",
+    "legacy_keys",
+    multiple=True,
+    metavar="KEY",
+    help="During a migration, also write the variables as env.KEY_BUILD etc. (repeatable), so "
+    "old deploy jobs reading e.g. env.SERVICE1_BUILD for service-1 see the same build.",
+)
 @store_options
 @json_option
 def publish_artifact_cmd(
@@ -304,6 +313,7 @@ def publish_artifact_cmd(
     url: str | None,
     output_dir: Path,
     no_register: bool,
+    legacy_keys: tuple[str, ...],
     server: str | None,
     token: str | None,
     db: str,
@@ -336,6 +346,7 @@ def publish_artifact_cmd(
             output_dir=output_dir,
             store=store,
             resolve_digest=resolve_digest,
+            legacy_keys=legacy_keys,
         )
 
     if no_register:
@@ -615,8 +626,30 @@ def copy_artifact_cmd(
         click.echo(f"wrote {result.fingerprints_file}")
 
 
+class _TerraformArgsCommand(click.Command):
+    """A terraform option given before ``--`` gets an error that shows the ``--`` form."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        given = list(args)
+        try:
+            return super().parse_args(ctx, args)
+        except click.NoSuchOption as exc:
+            # `-force` is reported as `-f`: show the whole word the person typed.
+            word = next((a for a in given if a.startswith(exc.option_name)), exc.option_name)
+            rest = list(given)
+            if word in rest:
+                rest.remove(word)
+            rest += [word] if "--" in rest else ["--", word]
+            raise click.UsageError(
+                f"No such option {word!r}: terraform's own options go after --, as in "
+                f"pipelinelib orchestrate {shlex.join(rest)}",
+                ctx,
+            ) from exc
+
+
 @cli.command(
     "orchestrate",
+    cls=_TerraformArgsCommand,
     context_settings={"ignore_unknown_options": False, "allow_interspersed_args": True},
 )
 @click.argument("command", metavar="CMD")
@@ -643,7 +676,31 @@ def copy_artifact_cmd(
     help="Run terraform directly, or in the pinned hashicorp/terraform image.",
 )
 @click.option("--dry-run", is_flag=True, help="Print the exact commands; run and write nothing.")
-@click.option("--confirm-live", is_flag=True, help="Allow apply/destroy of a *-live stack.")
+@click.option(
+    "--confirm-live",
+    is_flag=True,
+    help="Allow apply, destroy and state changes (import, state mv/rm, ...) of a *-live stack.",
+)
+@click.option(
+    "--builds-style",
+    type=click.Choice(["map", "legacy"]),
+    help="How imported builds reach terraform: map (service_builds) or legacy (-var "
+    "SERVICE-build=N) [default: the stack's pipelinelib.toml, else map].",
+)
+@click.option(
+    "-var",
+    "tf_vars",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="A terraform variable, as the old ./orchestrate wrapper took it (= -- -var NAME=VALUE).",
+)
+@click.option(
+    "-var-file",
+    "tf_var_files",
+    multiple=True,
+    metavar="FILE",
+    help="A terraform variables file (= -- -var-file=FILE).",
+)
 @click.option(
     "--terraform",
     "terraform_bin",
@@ -667,12 +724,18 @@ def orchestrate_cmd(
     runner: str,
     dry_run: bool,
     confirm_live: bool,
+    builds_style: str | None,
+    tf_vars: tuple[str, ...],
+    tf_var_files: tuple[str, ...],
     terraform_bin: str | None,
     terraform_image: str | None,
 ) -> None:
     """Run terraform CMD on STACK with the conventions of the orchestration root.
 
-    CMD is init, plan, apply, destroy, plan-destroy, output or validate. The stack's files
+    CMD is init, plan, apply, destroy, plan-destroy, output or validate, or one of the
+    terraform commands passed through with the same conventions: state, import, show, refresh,
+    force-unlock, console. Every variable orchestrate passes must be declared by the stack
+    (checked before terraform starts). The stack's files
     (src/STACK, else its family src/NAME for STACK NAME-ENV, else the folder named in
     config/REGION/STACK/source) and config (config/REGION/STACK/tf-config.tf and
     variables.tfvars) are assembled in ROOT/.work/REGION/STACK; the sources are never written.
@@ -687,12 +750,15 @@ def orchestrate_cmd(
       pipelinelib orchestrate apply appcluster-test ap-southeast-2 --import-dir import
       pipelinelib orchestrate apply appcluster-live ap-southeast-2 --import-dir import --confirm-live
       pipelinelib orchestrate output appcluster-test ap-southeast-2 -- -json
+      pipelinelib orchestrate state appcluster-test ap-southeast-2 -- mv OLD_ADDRESS NEW_ADDRESS
     """
     from pipelinelib import pipeline
 
     if region is not None and region.startswith("-"):  # `STACK -- -json`: no region given
         tf_args = (region, *tf_args)
         region = None
+    given = [*(f"-var={v}" for v in tf_vars), *(f"-var-file={f}" for f in tf_var_files)]
+    tf_args = (*given, *tf_args)
     planned = pipeline.orchestrate(
         command,
         stack,
@@ -704,6 +770,7 @@ def orchestrate_cmd(
         confirm_live=confirm_live,
         dry_run=dry_run,
         terraform=terraform_bin,
+        builds_style=builds_style,
         terraform_image=terraform_image,
     )
     if dry_run:
@@ -1217,6 +1284,78 @@ def demo_cmd(workdir: Path, environments_file: Path | None) -> None:
 
     _extras.require("store", "pipelinelib demo")
     demo.run(workdir, echo=click.echo, environments=environments_file)
+
+
+@cli.command("backfill")
+@click.option("--jenkins-job", "job", required=True, help="Jenkins job whose builds to record.")
+@click.option(
+    "--limit",
+    type=click.IntRange(1, 10000),
+    default=100,
+    show_default=True,
+    help="How many of the newest successful builds to read (Jenkins lists the newest 100).",
+)
+@click.option(
+    "--environment",
+    help="The job is a deploy job of this environment: record deployments, not service builds.",
+)
+@click.option("--dry-run", is_flag=True, help="Read and check every build; record nothing.")
+@jenkins_options
+@store_options
+@json_option
+def backfill_cmd(
+    job: str,
+    limit: int,
+    environment: str | None,
+    dry_run: bool,
+    jenkins_url: str | None,
+    jenkins_user: str | None,
+    jenkins_timeout: float,
+    server: str | None,
+    token: str | None,
+    db: str,
+    as_json: bool,
+) -> None:
+    """Record a job's existing Jenkins builds in the store, so pre-migration builds can be promoted.
+
+    Reads each successful build's display name and archived *.env.groovy artifacts (old
+    `env.SERVICE1_BUILD=90` files included). Service build jobs first, then deploy jobs with
+    --environment. Each build is recorded whole or refused with its reason; running it again
+    records nothing twice. Exits 1 when any build was refused.
+
+    \b
+    Example (once per job, before switching the job over):
+      pipelinelib backfill --jenkins-job service1
+      pipelinelib backfill --jenkins-job deploy-test --environment test
+    """
+    from pipelinelib import pipeline
+    from pipelinelib.errors import PartlyRefusedError
+    from pipelinelib.pipeline.backfill import REFUSED, backfill
+
+    def show(outcome: Any) -> None:
+        if as_json:
+            return
+        services = ", ".join(f"{k}={v}" for k, v in sorted(outcome.services.items()))
+        detail = outcome.reason if outcome.status == REFUSED else services
+        _print(f"{job} #{outcome.number}: {outcome.status}" + (f" ({detail})" if detail else ""))
+
+    with pipeline.open_jenkins(jenkins_url, jenkins_user, jenkins_timeout) as client:
+        if dry_run:
+            report = backfill(
+                client, None, job=job, limit=limit, environment=environment, progress=show
+            )
+        else:
+            with open_store(server, token, db) as store:
+                report = backfill(
+                    client, store, job=job, limit=limit, environment=environment, progress=show
+                )
+    if as_json:
+        _emit_json(report.to_dict())
+    if report.refused:
+        raise PartlyRefusedError(
+            f"{len(report.refused)} of {len(report.outcomes)} build(s) of {job} refused; "
+            "nothing was recorded for them"
+        )
 
 
 @cli.group("store")

@@ -184,3 +184,10 @@ class MissingExtraError(PipelinelibError):
     def __init__(self, message: str, extra: str, **context: Any) -> None:
         super().__init__(message, extra=extra, **context)
         self.extra = extra
+
+
+class PartlyRefusedError(PipelinelibError):
+    """A batch (``backfill``) refused some items and did the others; the report names each."""
+
+    exit_code = 1
+    http_status = 422

@@ -41,7 +41,7 @@ from pathlib import Path
 
 import attrs
 
-from pipelinelib import files
+from pipelinelib import files, stackvars
 from pipelinelib.errors import (
     ConfirmationRequiredError,
     FileAccessError,
@@ -53,12 +53,28 @@ from pipelinelib.errors import (
 from pipelinelib.formats import tfvars
 from pipelinelib.model import ServiceBuild, validate_service_name
 
-COMMANDS = ("init", "plan", "apply", "destroy", "plan-destroy", "output", "validate")
+# Terraform commands passed through with the conventions applied (work dir, config, variables):
+# what a team adopting a new module needs to move state and look at it.
+PASSTHROUGH_COMMANDS = ("state", "import", "show", "refresh", "force-unlock", "console")
+COMMANDS = (
+    "init",
+    "plan",
+    "apply",
+    "destroy",
+    "plan-destroy",
+    "output",
+    "validate",
+    *PASSTHROUGH_COMMANDS,
+)
 RUNNERS = ("native", "docker")
 LIVE_PATTERN = "*-live"
-GUARDED_COMMANDS = frozenset({"apply", "destroy"})
+GUARDED_COMMANDS = frozenset({"apply", "destroy", "import", "refresh", "force-unlock"})
+# `terraform state` subcommands that change state (list, show and pull only read it).
+GUARDED_STATE_SUBCOMMANDS = frozenset({"mv", "rm", "push", "replace-provider"})
 # The commands that read variables (validate and output take none in Terraform >= 0.12).
-_VARIABLE_COMMANDS = frozenset({"plan", "apply", "destroy", "plan-destroy"})
+_VARIABLE_COMMANDS = frozenset(
+    {"plan", "apply", "destroy", "plan-destroy", "import", "refresh", "console"}
+)
 # Before these, `terraform get` refreshes the module tree, as the old wrapper did.
 _GET_FIRST = frozenset({"plan", "apply", "destroy", "plan-destroy", "validate"})
 
@@ -106,7 +122,9 @@ _IDENTIFIER_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 # `-var` values are scalars on a command line; anything a shell would interpret belongs in
 # variables.tfvars, where no shell ever sees it.
 _UNSAFE_VAR_CHARS = set("'\"`$\\;&|<>(){}[]*?!#~ \t\r\n\x00")
-_MANAGED_VARIABLES = frozenset({"region", "service_builds", "service_images"})
+# Set on destroy and plan-destroy for stacks that declare it: a destroy needs no builds.
+DESTROYING = "destroying"
+_MANAGED_VARIABLES = frozenset({"region", "service_builds", "service_images", DESTROYING})
 _TAG_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")  # a docker image tag
 _DOCKER_UNSAFE = set(":,")  # `-v SRC:DST:ro` cannot carry these in SRC
 # A docker image reference as `docker run` takes it: [host[:port]/]path[:tag][@digest].
@@ -177,6 +195,7 @@ class Orchestration:
     generated: Mapping[str, str]  # work-dir relative name -> text written there
     commands: tuple[Command, ...]
     service_builds: Mapping[str, str] | None
+    builds_style: str = "map"
     service_images: Mapping[str, str] | None = None
 
     def describe(self) -> list[str]:
@@ -193,6 +212,8 @@ class Orchestration:
             lines.append(f"# write {name} (JSON, from the imported {what})")
         if self.service_builds is None:
             lines.append(f"# remove {BUILDS_FILE} if present (no --import-dir)")
+        elif BUILDS_FILE not in self.generated:
+            lines.append(f"# remove {BUILDS_FILE} if present (legacy builds style: -var)")
         if IMAGES_FILE not in self.generated:
             lines.append(f"# remove {IMAGES_FILE} if present")
         lines.extend(c.display() for c in self.commands)
@@ -202,8 +223,21 @@ class Orchestration:
 # --- planning ------------------------------------------------------------------------------
 
 
+def is_guarded(command: str, tf_args: Sequence[str] = ()) -> bool:
+    """Whether CMD changes the stack's resources or state (and so needs --confirm-live on live)."""
+    if command == "state":
+        sub = next((a for a in tf_args if not a.startswith("-")), None)
+        return sub in GUARDED_STATE_SUBCOMMANDS
+    return command in GUARDED_COMMANDS
+
+
 def validate_request(
-    command: str, stack: str, *, runner: str = "native", confirm_live: bool = False
+    command: str,
+    stack: str,
+    *,
+    runner: str = "native",
+    confirm_live: bool = False,
+    tf_args: Sequence[str] = (),
 ) -> None:
     """The checks that need no file: command, runner, live confirmation. Cheap; call it first."""
     if command not in COMMANDS:
@@ -213,9 +247,10 @@ def validate_request(
     if runner not in RUNNERS:
         raise InvalidInputError(f"unknown runner {runner!r}: choose native or docker")
     is_live = fnmatch.fnmatchcase(stack, LIVE_PATTERN)
-    if is_live and command in GUARDED_COMMANDS and not confirm_live:
+    if is_live and is_guarded(command, tf_args) and not confirm_live:
+        what = " ".join([command, *tf_args[:1]]) if command == "state" else command
         raise ConfirmationRequiredError(
-            f"{stack} is a live stack: {command} needs --confirm-live", stack=stack
+            f"{stack} is a live stack: {what} needs --confirm-live", stack=stack
         )
 
 
@@ -378,9 +413,8 @@ def image_refs(services: Iterable[ServiceBuild]) -> dict[str, str]:
     its own repository at the imported build). Raises :class:`InvalidInputError` when the
     recorded digest and the URI's disagree or the digest is not sha256 (ECS pins only those).
     """
-    from pipelinelib.aws.ecr import (
-        parse_image,  # Docker's reference rules, shared with verify-images
-    )
+    # Docker's reference rules, shared with verify-images.
+    from pipelinelib.aws.ecr import parse_image
 
     refs: dict[str, str] = {}
     for service in services:
@@ -460,7 +494,8 @@ def _check_var(assignment: str) -> None:
     if name in _MANAGED_VARIABLES:
         raise InvalidInputError(
             f"-var {name}=... is set by orchestrate (region from the REGION argument, "
-            "service_builds and service_images from --import-dir); do not pass it"
+            "service_builds and service_images from --import-dir, destroying on destroy); "
+            "do not pass it"
         )
     bad = sorted({c for c in value if c in _UNSAFE_VAR_CHARS or ord(c) < 32})
     if bad:
@@ -487,10 +522,18 @@ def _stack_files(source_dir: Path) -> dict[str, Path]:
                 f"{source_dir / generated} is generated by --import-dir; remove it from the sources"
             )
     if TF_CONFIG in found:
-        raise InvalidInputError(
-            f"{source_dir / TF_CONFIG} would hide the config folder's {TF_CONFIG}; "
-            "backend settings belong in config/<region>/<stack>/ only"
-        )
+        if stackvars.is_placeholder(found[TF_CONFIG]):
+            # The seed's empty placeholder: the config folder's file takes its place, as the old
+            # wrapper's docker mount did.
+            del found[TF_CONFIG]
+        else:
+            raise InvalidInputError(
+                f"{source_dir / TF_CONFIG} is not empty, and the config folder's {TF_CONFIG} "
+                "takes its place in every run, so its settings would be silently ignored: move "
+                "what it holds (backend, required_providers) to config/<region>/<stack>/"
+                f"{TF_CONFIG}, or into another file such as versions.tf, and leave "
+                f"src/<stack>/{TF_CONFIG} empty or delete it"
+            )
     return found
 
 
@@ -500,6 +543,7 @@ def _tf_argv(
     stack: Stack,
     var_file: str,
     extra: tuple[str, ...],
+    builds_vars: Sequence[str] = (),
 ) -> list[list[str]]:
     """The terraform argv lists of one CMD, without the binary's location decided yet."""
     variables: list[str] = []
@@ -507,6 +551,8 @@ def _tf_argv(
         if stack.region is not None:
             variables += ["-var", f"region={stack.region}"]
         variables.append(f"-var-file={var_file}")
+        for assignment in builds_vars:
+            variables += ["-var", assignment]
     steps: list[list[str]] = []
     if command in _GET_FIRST:
         steps.append([terraform, "get"])
@@ -520,8 +566,20 @@ def _tf_argv(
         steps.append([terraform, command, "-input=false", "-auto-approve", *variables, *extra])
     elif command == "output":
         steps.append([terraform, "output", *extra])
-    else:  # validate
+    elif command == "validate":
         steps.append([terraform, "validate", *extra])
+    elif command in ("import", "refresh"):
+        steps.append([terraform, command, "-input=false", *variables, *extra])
+    elif command == "console":
+        steps.append([terraform, "console", *variables, *extra])
+    elif command == "state":
+        if not extra or extra[0].startswith("-"):
+            raise InvalidInputError(
+                "state needs a subcommand after --: e.g. orchestrate state STACK REGION -- list"
+            )
+        steps.append([terraform, "state", *extra])
+    else:  # show, force-unlock
+        steps.append([terraform, command, *extra])
     return steps
 
 
@@ -599,11 +657,20 @@ def plan_orchestration(
     dry_run: bool = False,
     home: Path | None = None,
     user: str | None = None,
+    builds_style: str | None = None,
 ) -> Orchestration:
     """Validate everything and compute the run; writes and executes nothing.
 
     ``terraform`` is the configured binary (``Settings.terraform``); PATH is searched when it is
     None. In a dry run a missing binary prints as ``terraform`` rather than failing.
+
+    ``builds_style`` says how the imported builds reach terraform: ``map`` (one
+    ``service_builds`` map in a generated ``*.auto.tfvars.json``) or ``legacy`` (``-var
+    <service>-build=N`` per service, for stacks still declaring the seed's variables). None
+    takes the stack's ``pipelinelib.toml`` (``builds_style``), else ``map``. Before anything
+    runs, every variable orchestrate passes must be declared by the stack
+    (:func:`pipelinelib.stackvars.check_passed_variables`).
+
     ``service_images`` (from :func:`image_refs`) is written as ``service_images`` for stacks that
     declare that variable. ``terraform_image`` is the docker runner's image (default
     :data:`DOCKER_IMAGE`).
@@ -613,7 +680,14 @@ def plan_orchestration(
         raise InvalidInputError(
             f"terraform image {image!r} is not a docker image reference such as {DOCKER_IMAGE}"
         )
-    validate_request(command, stack, runner=runner, confirm_live=confirm_live)
+    validate_request(
+        command, stack, runner=runner, confirm_live=confirm_live, tf_args=tuple(extra_args)
+    )
+    if builds_style is not None and builds_style not in stackvars.BUILDS_STYLES:
+        raise InvalidInputError(
+            f"unknown builds style {builds_style!r}: choose one of "
+            + ", ".join(stackvars.BUILDS_STYLES)
+        )
     extra = check_extra_args(extra_args)
     if runner == "docker" and any(a.lstrip("-").startswith("var-file") for a in extra):
         raise InvalidInputError(
@@ -624,11 +698,25 @@ def plan_orchestration(
     copies = _stack_files(resolved.source_dir)
     copies[TF_CONFIG] = resolved.tf_config
 
+    style = builds_style or stackvars.read_stack_settings(resolved.config_dir).get(
+        "builds_style", "map"
+    )
     generated: dict[str, str] = {}
     builds: dict[str, str] | None = None
+    builds_vars: list[str] = []
     if service_builds is not None:
         builds = {validate_service_name(k): _build_tag(k, v) for k, v in service_builds.items()}
-        generated[BUILDS_FILE] = tfvars.render_tfvars_json(builds)
+        if style == "legacy":
+            builds_vars = [
+                f"{stackvars.legacy_variable(name)}={tag}" for name, tag in sorted(builds.items())
+            ]
+        else:
+            generated[BUILDS_FILE] = tfvars.render_tfvars_json(builds)
+    if command in _VARIABLE_COMMANDS:
+        declared = stackvars.declared_variables(copies)
+        if command in ("destroy", "plan-destroy") and DESTROYING in declared:
+            builds_vars.append(f"{DESTROYING}=true")
+        _check_variables(resolved, declared, style, builds, builds_vars, extra)
     images: dict[str, str] | None = None
     if service_images is not None and declares_service_images(resolved.source_dir):
         images = {validate_service_name(k): _image_ref(k, v) for k, v in service_images.items()}
@@ -642,10 +730,12 @@ def plan_orchestration(
             if not dry_run:
                 raise
             binary = terraform or "terraform"
-        steps = _tf_argv(binary, command, resolved, str(resolved.variables_file), extra)
+        steps = _tf_argv(
+            binary, command, resolved, str(resolved.variables_file), extra, builds_vars
+        )
         commands = tuple(Command(tuple(s), resolved.work_dir, env) for s in steps)
     else:
-        steps = _tf_argv("terraform", command, resolved, f"/src/{TF_VARIABLES}", extra)
+        steps = _tf_argv("terraform", command, resolved, f"/src/{TF_VARIABLES}", extra, builds_vars)
         if user is None:
             user = f"{os.getuid()}:{os.getgid()}"
         home = home if home is not None else Path.home()
@@ -662,6 +752,55 @@ def plan_orchestration(
         commands=commands,
         service_builds=builds,
         service_images=images,
+        builds_style=style,
+    )
+
+
+def _user_var_names(extra: Sequence[str]) -> list[str]:
+    """Names set by ``-var NAME=VALUE`` / ``-var=NAME=VALUE`` among the terraform arguments."""
+    names = []
+    for i, arg in enumerate(extra):
+        if arg in ("-var", "--var") and i + 1 < len(extra):
+            names.append(extra[i + 1].partition("=")[0])
+        elif arg.startswith(("-var=", "--var=")):
+            names.append(arg.split("=", 2)[1])
+    return names
+
+
+def _check_variables(
+    stack: Stack,
+    declared: Mapping[str, stackvars.Variable],
+    style: str,
+    builds: Mapping[str, str] | None,
+    builds_vars: Sequence[str],
+    extra: Sequence[str],
+) -> None:
+    """Every variable this run passes is declared by the stack (see :mod:`stackvars`)."""
+    passed: dict[str, str] = {}
+    if stack.region is not None:
+        passed["region"] = "the REGION argument (-var region=...)"
+    if builds is not None and style == "map":
+        passed["service_builds"] = f"--import-dir (as {BUILDS_FILE})"
+    for assignment in builds_vars:
+        name = assignment.partition("=")[0]
+        passed[name] = (
+            "orchestrate on destroy"
+            if name == DESTROYING
+            else "--import-dir with the legacy builds style"
+        )
+    for name in _user_var_names(extra):
+        if name in passed and name not in ("region", "service_builds"):
+            raise InvalidInputError(
+                f"-var {name}=... is also set by orchestrate (from --import-dir with the "
+                "legacy builds style): give one or the other"
+            )
+        passed.setdefault(name, f"-var {name}=...")
+    stackvars.check_passed_variables(
+        stack.name,
+        declared,
+        passed,
+        builds_style=style,
+        imported=builds or {},
     )
 
 
@@ -704,7 +843,7 @@ def assemble(orchestration: Orchestration) -> Path:
     for name in previous:
         if name not in current and ".." not in Path(name).parts and not Path(name).is_absolute():
             (work / name).unlink(missing_ok=True)
-    if orchestration.service_builds is None:
+    if BUILDS_FILE not in orchestration.generated:
         (work / BUILDS_FILE).unlink(missing_ok=True)
     if IMAGES_FILE not in orchestration.generated:
         (work / IMAGES_FILE).unlink(missing_ok=True)

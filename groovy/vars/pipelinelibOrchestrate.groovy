@@ -7,8 +7,9 @@ import io.pipelinelib.Args
  *   pipelinelibOrchestrate('apply', 'appcluster-test', 'ap-southeast-2', [confirmLive: false, importDir: 'import'])
  *   pipelinelibOrchestrate(command: 'destroy', stack: 'appcluster-test')
  *
- * Options: confirmLive (false), importDir, root, runner (native|docker), dryRun (false),
- * tfArgs (list of extra terraform arguments, passed after --).
+ * Options: confirmLive (false), importDir, root ('.' when the job runs inside the Terraform
+ * folder), runner (native|docker), buildsStyle (map|legacy: legacy passes -var SERVICE-build=N to
+ * stacks not migrated yet), dryRun (false), tfArgs (list of extra terraform arguments, after --).
  */
 def call(String command, String stack, String region = 'ap-southeast-2', Map opts = [:]) {
     return call([command: command, stack: stack, region: region] + opts)
@@ -22,11 +23,14 @@ def call(Map args) {
     if (problem == null && args.importDir != null) {
         problem = Args.problemWithPattern(args.importDir, Args.RELATIVE_DIR_PATTERN, 'import directory')
     }
-    if (problem == null && args.root != null) {
+    if (problem == null && args.root != null && args.root != '.') {
         problem = Args.problemWithPattern(args.root, Args.RELATIVE_DIR_PATTERN, 'terraform root')
     }
     if (problem == null && args.runner != null && !(args.runner in ['native', 'docker'])) {
         problem = "unknown runner ${Args.describe(args.runner)}: use native or docker"
+    }
+    if (problem == null && args.buildsStyle != null && !(args.buildsStyle in ['map', 'legacy'])) {
+        problem = "unknown builds style ${Args.describe(args.buildsStyle)}: use map or legacy"
     }
     if (problem != null) {
         error("pipelinelibOrchestrate: ${problem}")
@@ -40,6 +44,9 @@ def call(Map args) {
     }
     if (args.runner != null) {
         argv << "--runner=${args.runner}".toString()
+    }
+    if (args.buildsStyle != null) {
+        argv << "--builds-style=${args.buildsStyle}".toString()
     }
     if (args.dryRun) {
         argv << '--dry-run'

@@ -8,7 +8,8 @@ import io.pipelinelib.Args
  *   pipelinelibPublish(service: 'service1', image: "${registry}/service1:${env.BUILD_NUMBER}", digest: digest)
  *
  * Options: service (required), image, digest, build, job, commit, message, outputDir ('output'),
- * register (true), archive (true).
+ * register (true), archive (true), legacyKey (a key or a list of keys: during a migration the
+ * variables are also written as env.KEY_BUILD etc., e.g. legacyKey: 'SERVICE1' for service-1).
  */
 def call(Map args = [:]) {
     String problem = Args.problemWithService(args.service)
@@ -22,6 +23,10 @@ def call(Map args = [:]) {
     if (problem == null) {
         problem = Args.problemWithPattern(outputDir, Args.RELATIVE_DIR_PATTERN, 'output directory')
     }
+    List legacyKeys = args.legacyKey == null ? [] : (args.legacyKey instanceof List ? args.legacyKey : [args.legacyKey])
+    legacyKeys.each { key ->
+        problem = problem ?: Args.problemWithPattern(key, Args.LEGACY_KEY_PATTERN, 'legacy key')
+    }
     if (problem != null) {
         error("pipelinelibPublish: ${problem}")
     }
@@ -32,6 +37,7 @@ def call(Map args = [:]) {
         }
     }
     argv << "--output-dir=${outputDir}".toString()
+    legacyKeys.each { key -> argv << "--legacy-key=${key}".toString() }
     if (args.register == false) {
         argv << '--no-register'
     }

@@ -86,6 +86,31 @@ def render_env_groovy(services: Iterable[ServiceBuild]) -> str:
     return "".join(lines)
 
 
+LEGACY_KEY_RE = re.compile(r"[A-Z][A-Z0-9_]{0,62}")
+
+
+def render_legacy_aliases(service: ServiceBuild, keys: Iterable[str]) -> str:
+    """The same variables under older keys (``SERVICE1_BUILD`` for ``service-1``), for a migration.
+
+    Deploy jobs that still read ``env.SERVICE1_BUILD`` keep working while new ones read
+    ``env.SERVICE_1_BUILD``. Each alias also carries ``<KEY>_SERVICE``, so a reader that finds
+    both keys in one file knows they are one service (they hold the same build).
+    """
+    lines = []
+    own = service.env_key
+    for key in keys:
+        if not LEGACY_KEY_RE.fullmatch(key):
+            raise ArtifactFormatError(
+                f"legacy key {key!r}: use A-Z, 0-9 and '_', starting with a letter "
+                "(the prefix of the old <KEY>_BUILD variable, e.g. SERVICE1)"
+            )
+        if key == own:
+            raise ArtifactFormatError(f"legacy key {key} is {service.name}'s own key already")
+        for name, value in service_variables(service).items():
+            lines.append(render_assignment(key + name[len(own) :], value))
+    return "".join(lines)
+
+
 _UNICODE_ESCAPE = re.compile(r"(?<!\\)(\\++)(u+)([0-9a-fA-F]{0,4})")
 
 

@@ -51,9 +51,13 @@ def orchestrate(
     terraform: str | None = None,
     terraform_image: str | None = None,
     output: Callable[[str], None] | None = None,
+    builds_style: str | None = None,
 ) -> Orchestration:
     """Deploy a stack: the imported builds become ``service_builds`` and the imported images
     ``service_images`` (by digest when recorded); terraform runs unless dry.
+
+    ``builds_style`` ``legacy`` passes the builds as ``-var <service>-build=N`` to stacks not
+    migrated yet (see :func:`pipelinelib.orchestrate.plan_orchestration`).
 
     Everything is validated (names, folders, live confirmation, imported files) before any
     process starts; the returned :class:`Orchestration` lists what ran (or would run).
@@ -61,7 +65,9 @@ def orchestrate(
     # Imported here: its models and patterns cost start-up time the build jobs need not pay.
     from pipelinelib.orchestrate import execute, image_refs, plan_orchestration, validate_request
 
-    validate_request(command, stack, runner=runner, confirm_live=confirm_live)
+    validate_request(
+        command, stack, runner=runner, confirm_live=confirm_live, tf_args=tuple(extra_args)
+    )
     imported = importdir.read(import_dir) if import_dir is not None else None
     builds = imported.builds if imported is not None else None
     images = image_refs(imported.services) if imported is not None else None
@@ -78,6 +84,7 @@ def orchestrate(
         terraform=terraform,
         terraform_image=terraform_image,
         dry_run=dry_run,
+        builds_style=builds_style,
     )
     if not dry_run:
         execute(planned, output=output)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -55,8 +56,12 @@ def publish_artifact(
     store: ManifestStore | None = None,
     resolve_digest: bool = False,
     aws: Aws | None = None,
+    legacy_keys: Sequence[str] = (),
 ) -> PublishResult:
     """Write ``<service>.env.groovy`` and ``<service>.manifest.json``; register the build.
+
+    ``legacy_keys`` (``["SERVICE1"]``) adds the variables again under those keys, so deploy
+    jobs that still read ``env.SERVICE1_BUILD`` see this build during a migration.
 
     Commit and message default to the workspace's git, the way the old pipelines read them;
     ``commit_time`` (RFC 3339) to the commit's time there (``git log -1 --format=%cI``), or
@@ -96,7 +101,8 @@ def publish_artifact(
         services=[entry],
     )
     env_file = files.write_atomic(
-        output_dir / f"{service}.env.groovy", groovy.render_env_groovy([entry])
+        output_dir / f"{service}.env.groovy",
+        groovy.render_env_groovy([entry]) + groovy.render_legacy_aliases(entry, legacy_keys),
     )
     manifest_file = files.write_atomic(
         output_dir / f"{service}.manifest.json", manifest_json.dumps(manifest)

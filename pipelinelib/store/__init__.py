@@ -161,12 +161,12 @@ def open_store(
     with ``token`` for writes. Otherwise the SQL store at ``db``, a SQLAlchemy URL
     (``sqlite:///PATH`` or ``postgresql://USER@HOST/DB``; default ``PIPELINELIB_DB``'s default,
     ``sqlite:///.pipelinelib/pipelinelib.db``), migrated to the newest schema.
-    StoreUnavailableError when the store's libraries are not installed. ``reading``: the caller
-    only reads environments and diffs, so a current local SQLite file is read through
-    :mod:`sqlite3` without SQLAlchemy (:mod:`pipelinelib.store.sqlite_reader`).
+    MissingExtraError (naming the pip command) when a local store's extra is not installed;
+    StoreUnavailableError when the store's libraries are broken. ``reading``: the caller only
+    reads environments and diffs, so a current local SQLite file is read through :mod:`sqlite3`
+    without SQLAlchemy or any extra (:mod:`pipelinelib.store.sqlite_reader`).
     ``environments`` (the declared environments) turn on the promotion rules of a SQL store;
-    a service enforces its own. MissingExtraError (naming the pip command) when a local
-    store's extra is not installed; StoreUnavailableError when the store's libraries are broken.
+    a service enforces its own.
     """
     try:
         if server:
@@ -175,9 +175,11 @@ def open_store(
             return HttpStore(server, token=token)
         url = db or DEFAULT_DB
         if reading:
-            from pipelinelib.store.sqlite_reader import open_for_reading
+            from pipelinelib.store.sqlite_reader import current_reader
 
-            return open_for_reading(url)
+            reader = current_reader(url)
+            if reader is not None:
+                return reader
         require_local_store(url)
         from pipelinelib.store.sql import SqlStore
 

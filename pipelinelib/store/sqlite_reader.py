@@ -39,17 +39,26 @@ def sqlite_path(url: str) -> Path | None:
     return Path(path)
 
 
+def current_reader(url: str) -> SqliteReader | None:
+    """The light reader when ``url`` is a local SQLite file at this code's schema, else None."""
+    path = sqlite_path(url)
+    if path is None or not path.is_file():
+        return None
+    reader = SqliteReader(path, url)
+    try:
+        if reader.revision() == SCHEMA_HEAD:
+            return reader
+    except sqlite3.Error:
+        pass
+    reader.close()
+    return None
+
+
 def open_for_reading(url: str) -> ManifestStore:
     """The light reader when the store is a current local SQLite file, else the SQL store."""
-    path = sqlite_path(url)
-    if path is not None and path.is_file():
-        reader = SqliteReader(path, url)
-        try:
-            if reader.revision() == SCHEMA_HEAD:
-                return reader
-        except sqlite3.Error:
-            pass
-        reader.close()
+    reader = current_reader(url)
+    if reader is not None:
+        return reader
     from pipelinelib.store.sql import SqlStore
 
     return SqlStore.from_url(url)

@@ -70,8 +70,9 @@ def test_plan_runs_get_then_plan_with_region_and_var_file(
     [
         ("init", [["init", "-input=false"]]),
         ("apply", [["get"], ["apply", "-input=false", "-auto-approve", "VARS"]]),
-        ("destroy", [["get"], ["destroy", "-input=false", "-auto-approve", "VARS"]]),
-        ("plan-destroy", [["get"], ["plan", "-destroy", "-input=false", "VARS"]]),
+        # The stack declares `destroying`: a destroy needs no builds.
+        ("destroy", [["get"], ["destroy", "-input=false", "-auto-approve", "VARS", "DESTROYING"]]),
+        ("plan-destroy", [["get"], ["plan", "-destroy", "-input=false", "VARS", "DESTROYING"]]),
         ("output", [["output"]]),
         ("validate", [["get"], ["validate"]]),
     ],
@@ -88,8 +89,11 @@ def test_each_command(
     var_file = f"-var-file={stack_root}/config/{REGION}/render-test/variables.tfvars"
     want = []
     for argv in expected:
-        if argv[-1] == "VARS":
-            argv = [*argv[:-1], "-var", f"region={REGION}", var_file]
+        if argv[-1] == "DESTROYING":
+            argv = [*argv[:-1], "-var", "destroying=true"]
+        if "VARS" in argv:
+            at = argv.index("VARS")
+            argv = [*argv[:at], "-var", f"region={REGION}", var_file, *argv[at + 1 :]]
         want.append(argv)
     assert [c["argv"] for c in fake_terraform.calls()] == want
 

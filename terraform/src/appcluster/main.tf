@@ -35,6 +35,9 @@ module "app_cluster" {
   instance_subnet_ids      = var.instance_subnet_ids
   certificate_arn          = var.certificate_arn
   hosted_zone_id           = var.hosted_zone_id
+  hosted_zone_name         = var.hosted_zone_name
+  memory_target_percent    = var.memory_target_percent
+  default_action           = var.default_action
   dns_name                 = var.dns_name
   instance_type            = var.instance_type
   cluster_min_size         = var.cluster_min_size
@@ -47,6 +50,7 @@ module "app_cluster" {
   service_builds           = var.service_builds
   service_images           = var.service_images
   default_build            = var.default_build
+  destroying               = var.destroying
   ami_ssm_parameter        = var.ami_ssm_parameter
   root_volume              = var.root_volume
   alb_access_logs          = var.alb_access_logs

@@ -21,6 +21,12 @@ variable "default_build" {
   default     = null
 }
 
+variable "destroying" {
+  description = "Set by orchestrate on destroy and plan-destroy, so a destroy needs no builds."
+  type        = bool
+  default     = false
+}
+
 variable "environment_name" {
   type = string
 }
@@ -34,7 +40,8 @@ variable "dns_name" {
 }
 
 variable "hosted_zone_id" {
-  type = string
+  type    = string
+  default = null
 }
 
 variable "database_endpoint" {

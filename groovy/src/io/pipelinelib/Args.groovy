@@ -21,7 +21,10 @@ class Args implements Serializable {
     static final String ASCII_BLANKS = '^[ \\t\\n\\r\\f\\u000B]+|[ \\t\\n\\r\\f\\u000B]+$'
     static final String DURATION_PATTERN = '^(?:([0-9]+)h)?(?:([0-9]+)m)?(?:([0-9]+)s)?$|^[0-9]+$'
     static final String RELATIVE_DIR_PATTERN = '^[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_][A-Za-z0-9_.-]*)*$'
-    static final List<String> ORCHESTRATE_COMMANDS = ['init', 'plan', 'apply', 'destroy', 'plan-destroy', 'output', 'validate']
+    static final List<String> ORCHESTRATE_COMMANDS = ['init', 'plan', 'apply', 'destroy', 'plan-destroy', 'output', 'validate',
+                                                      'state', 'import', 'show', 'refresh', 'force-unlock', 'console']
+    // The prefix of an old <KEY>_BUILD variable, e.g. SERVICE1 (publish-artifact --legacy-key).
+    static final String LEGACY_KEY_PATTERN = '^[A-Z][A-Z0-9_]{0,62}$'
     static final String ENV_PREFIX = 'PL_ARG_'
     static final int MAX_JOB_NAME = 255
     private static final String JOB_FORBIDDEN = '?*/\\%!@#$^&|<>[]:;"\''

@@ -36,13 +36,26 @@ resource "aws_lb_listener" "https" {
   ssl_policy        = var.ssl_policy
   certificate_arn   = var.certificate_arn
 
+  # Requests no service's rule matches: one service (as the seed's cluster did) or a fixed answer.
   default_action {
-    type = "fixed-response"
+    type             = var.default_action.service != null ? "forward" : "fixed-response"
+    target_group_arn = var.default_action.service != null ? aws_lb_target_group.service[var.default_action.service].arn : null
 
-    fixed_response {
-      content_type = "text/plain"
-      message_body = "not found"
-      status_code  = "404"
+    dynamic "fixed_response" {
+      for_each = var.default_action.service == null ? [var.default_action] : []
+
+      content {
+        content_type = fixed_response.value.content_type
+        message_body = fixed_response.value.message_body
+        status_code  = fixed_response.value.status_code
+      }
+    }
+  }
+
+  lifecycle {
+    precondition {
+      condition     = var.default_action.service == null || contains(keys(var.services), coalesce(var.default_action.service, "-"))
+      error_message = "default_action.service must be one of the services (${join(", ", keys(var.services))})."
     }
   }
 }

@@ -32,6 +32,7 @@ module "container_definitions" {
   service_builds     = var.service_builds
   service_images     = var.service_images
   default_build      = var.default_build
+  destroying         = var.destroying
   common_environment = var.common_environment
   log_group_prefix   = "/ecs/${var.cluster_name}"
   region             = var.region

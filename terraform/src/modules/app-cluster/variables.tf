@@ -43,8 +43,9 @@ variable "ssl_policy" {
 }
 
 variable "hosted_zone_id" {
-  description = "Route 53 zone the cluster's DNS name is created in."
+  description = "Route 53 zone the cluster's DNS name is created in (or give hosted_zone_name)."
   type        = string
+  default     = null
 }
 
 variable "dns_name" {
@@ -155,6 +156,13 @@ variable "default_build" {
   description = "Tag for services without an imported image or build (e.g. for destroy); null = error."
   type        = string
   default     = null
+}
+
+variable "destroying" {
+  description = "True on destroy and plan-destroy (orchestrate sets it): services need no build then."
+  type        = bool
+  default     = false
+  nullable    = false
 }
 
 variable "common_environment" {

@@ -6,9 +6,14 @@ locals {
     name => (
       contains(keys(var.service_images), name) ? var.service_images[name] :
       contains(keys(var.service_builds), name) ? "${service.image_repository}:${var.service_builds[name]}" :
-      var.default_build != null ? "${service.image_repository}:${var.default_build}" : null
+      var.default_build != null ? "${service.image_repository}:${var.default_build}" :
+      var.destroying ? "${service.image_repository}:${local.destroy_placeholder}" : null
     )
   }
+
+  # A destroy removes every task definition, so none needs a real build: orchestrate sets
+  # destroying on destroy and plan-destroy, and this tag (never deployed) fills the gaps.
+  destroy_placeholder = "destroy-only"
 
   missing_builds = sort([for name, image in local.images : name if image == null])
 

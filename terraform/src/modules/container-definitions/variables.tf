@@ -54,6 +54,13 @@ variable "default_build" {
   default     = null
 }
 
+variable "destroying" {
+  description = "True on destroy and plan-destroy (orchestrate sets it): services need no build then."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
 variable "common_environment" {
   description = "Environment variables every container gets (a service's own value wins)."
   type        = map(string)
