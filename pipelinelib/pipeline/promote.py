@@ -341,7 +341,8 @@ def acquire_lock(
 def release_lock(
     store: ManifestStore, environment: str, *, holder: str, force: bool = False
 ) -> Lock:
-    """Release an environment's lock; only its holder may, unless ``force``."""
+    """Release an environment's lock; only its holder may, unless ``force`` or the lock has
+    expired. NotFoundError when the environment is not locked; LockedError for another holder's."""
     return store.release_lock(environment, holder=holder, force=force)
 
 

@@ -181,14 +181,15 @@ def set_display_name(
 def register_build(store: ManifestStore, manifest: Manifest) -> bool:
     """Record a build's manifest: True when created, False for an identical replay (a no-op).
 
-    ConflictError when the job and number are already recorded with other content.
+    ConflictError when the job and number are already recorded with other content; for a
+    deployment, the errors of the promotion rules the store enforces (docs/promotion.md).
     """
     return store.publish(manifest)
 
 
 def check_build(store: ManifestStore, manifest: Manifest) -> bool:
     """Whether :func:`register_build` would create the build, recording nothing
-    (``record-deployment --check``). ConflictError as :func:`register_build`;
+    (``record-deployment --check``). The errors :func:`register_build` would raise;
     InvalidInputError when the store cannot check without recording."""
     check = getattr(store, "check_publish", None)
     if check is None:
