@@ -374,7 +374,7 @@ def set_display_name_cmd(
     from pipelinelib import git, pipeline
 
     display_name = name if name is not None else git.head_message()
-    display_name = display_name.strip()
+    display_name = pipeline.jenkins_display_name(display_name)
     if print_only:
         _print(display_name)
         return

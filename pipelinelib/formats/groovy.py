@@ -20,6 +20,7 @@ from collections.abc import Iterable
 
 from pipelinelib.errors import ArtifactFormatError
 from pipelinelib.model import ServiceBuild, clean_text
+from pipelinelib.textfit import GROOVY_CONSTANT_BYTES, fit_groovy_constant, modified_utf8_length
 
 _IDENT_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _KEY_RE = re.compile(r"[A-Za-z0-9_]+")
@@ -56,12 +57,26 @@ _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 def render_assignment(key: str, value: str) -> str:
     if not _KEY_RE.fullmatch(key):
         raise ArtifactFormatError(f"invalid env variable name {key!r}")
+    if (
+        len(value) * 3 > GROOVY_CONSTANT_BYTES
+        and modified_utf8_length(value) > GROOVY_CONSTANT_BYTES
+    ):
+        # service_variables fits every text first; a caller that did not gets an error, never a
+        # file that Groovy cannot load ("UTF8 string too large").
+        raise ArtifactFormatError(
+            f"{key} is longer than a Groovy string constant holds ({GROOVY_CONSTANT_BYTES:,} bytes"
+            " of modified UTF-8); fit it with pipelinelib.textfit.fit_groovy_constant"
+        )
     target = f"env.{key}" if _IDENT_RE.fullmatch(key) else f"env.'{key}'"
     return f"{target} = {quote(value)}\n"
 
 
 def service_variables(service: ServiceBuild) -> dict[str, str]:
-    """The ``env.*`` variables of one service, in the order they are written."""
+    """The ``env.*`` variables of one service, in the order they are written.
+
+    The commit message is cut to what a Groovy string constant holds (see
+    :mod:`pipelinelib.textfit`); the whole message stays in ``manifest.json``.
+    """
     key = service.env_key
     variables = {f"{key}_BUILD": str(service.build)}
     if service.image is not None:
@@ -71,7 +86,7 @@ def service_variables(service: ServiceBuild) -> dict[str, str]:
     if service.commit is not None:
         variables[f"{key}_COMMIT"] = service.commit
     if service.commit_message is not None:
-        variables[f"{key}_COMMIT_MSG"] = service.commit_message
+        variables[f"{key}_COMMIT_MSG"] = fit_groovy_constant(service.commit_message)
     variables[f"{key}_SERVICE"] = service.name
     return variables
 
