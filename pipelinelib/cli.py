@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
+from click.core import ParameterSource
 
 from pipelinelib import __version__
 from pipelinelib.config import (
@@ -141,6 +144,9 @@ def jenkins_options(f: F) -> F:
         help="Seconds Jenkins may take to connect and to answer, per request.",
     )(f)
     return f
+
+
+COPY_DEADLINE_SECONDS = 30 * 60  # copy-artifact's whole-copy deadline when --timeout is not given
 
 
 def _jenkins_client(url: str | None, user: str | None, timeout: float) -> JenkinsClient:
@@ -315,7 +321,8 @@ def load_env_cmd(files: tuple[Path, ...], fmt: str) -> None:
     Formats:
       tfvars-json     {"service_builds": {"service1": "90"}} for terraform -var-file
       terraform-args  -var=service_builds={...}, shell-quoted on one line
-      shell           export NAME='value' lines, safe to eval
+      shell           export NAME='value' lines, safe to eval: only each service's
+                      <KEY>_BUILD/_IMAGE/_DIGEST/_COMMIT/_COMMIT_MSG/_SERVICE, checked
       json            every variable as a JSON object
     \b
     Example:
@@ -330,7 +337,10 @@ def load_env_cmd(files: tuple[Path, ...], fmt: str) -> None:
     if fmt == "json":
         _emit_json(variables)
     elif fmt == "shell":
-        _print(dotenv.render_shell(variables), nl=False)
+        owned, ignored = pipeline.shell_variables(variables)
+        if ignored:
+            _notice(f"not exported (not a service variable of these files): {', '.join(ignored)}")
+        _print(dotenv.render_shell(owned), nl=False)
     elif fmt == "tfvars-json":
         _print(tfvars.render_tfvars_json(pipeline.service_builds(variables)), nl=False)
     else:
@@ -489,7 +499,11 @@ def list_builds_cmd(
     show_default=True,
     help="lastSuccessful, lastStable, lastCompleted, a build number or a choice '12-Fix login'.",
 )
-@click.option("--optional", is_flag=True, help="Nothing to copy is a notice, not an error.")
+@click.option(
+    "--optional",
+    is_flag=True,
+    help="No build or no matching artifact is a notice, not an error (a missing job still is).",
+)
 @click.option(
     "--fingerprint", is_flag=True, help="Record each file's MD5 in TARGET/fingerprints.json."
 )
@@ -521,19 +535,27 @@ def copy_artifact_cmd(
 
     One metadata request, then the matching files streamed to disk in parallel. Artifact paths
     are untrusted: absolute paths, '..', backslashes and drive letters are refused, and no
-    symlink is followed or created.
+    symlink is followed or created. --timeout, when given, also bounds the whole copy (default:
+    30 minutes); a copy that fails, times out or is terminated leaves no partial file.
+    --optional forgives a missing build or no matching artifact, never a missing job.
 
     \b
     Example:
       pipelinelib copy-artifact --project team/service1-build --filter 'output/*.env.groovy' \\
         --target import --flatten --selector "$UPSTREAM_BUILD" --fingerprint
     """
+    import time
+
     from pipelinelib.jenkins import copyartifact
 
     chosen = copyartifact.parse_selector(selector)
+    given = click.get_current_context().get_parameter_source("jenkins_timeout")
+    overall = jenkins_timeout if given != ParameterSource.DEFAULT else COPY_DEADLINE_SECONDS
+    deadline = time.monotonic() + overall
     with _jenkins_client(jenkins_url, jenkins_user, jenkins_timeout) as jenkins:
         result = copyartifact.copy_artifacts(
             jenkins,
+            deadline=deadline,
             job=project,
             selector=chosen,
             target=target,
@@ -1134,10 +1156,24 @@ def demo_cmd(workdir: Path) -> None:
     demo.run(workdir, echo=click.echo)
 
 
+class _Terminated(BaseException):
+    """SIGTERM (Jenkins aborting a build) as an exception, so cleanup and outcome files run."""
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise _Terminated()
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: one ``error: ...`` line and the error's exit code, never a traceback."""
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         rv = cli.main(args=argv, prog_name="pipelinelib", standalone_mode=False)
+    except _Terminated:
+        click.echo("error: terminated (SIGTERM); partial work was cleaned up", err=True)
+        sys.exit(143)
     except PipelinelibError as exc:
         click.echo(f"error: {exc.message}", err=True)
         sys.exit(exc.exit_code)
@@ -1162,4 +1198,7 @@ def main(argv: list[str] | None = None) -> None:
             err=True,
         )
         sys.exit(1)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     sys.exit(rv if isinstance(rv, int) else 0)

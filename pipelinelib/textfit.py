@@ -13,9 +13,11 @@ constant (env.groovy)  (U+0000 and U+0080-U+07FF: 2 bytes,    has a ``u2 length`
 shell argument or      131,072 bytes including the NUL;       Linux ``MAX_ARG_STRLEN`` (32 * PAGE_SIZE,
 environment variable   for a variable ``NAME=value\\0``       include/uapi/linux/binfmts.h), checked per
                                                               string by execve(2)
-Jenkins display name   100,000 bytes of the submitted form    Jetty ``ContextHandler``
-                       (half of Jetty's 200,000-byte          ``DEFAULT_MAX_FORM_CONTENT_SIZE = 200000``
-                       default, the rest is the description)  ("Form too large" beyond it)
+Jenkins display name   the Groovy constant's cut, and its     the display name is the commit message
+                       ``configSubmit`` form under 100,000    that env.groovy carries: both are cut the
+                       bytes (half of Jetty's 200,000-byte    same way, so the name Jenkins shows equals
+                       form limit, the rest is the            ``env.<KEY>_COMMIT_MSG``; Jetty
+                       description)                           ``DEFAULT_MAX_FORM_CONTENT_SIZE = 200000``
 choice label subject   120 characters, first line only        CONTRACT.md "Names": a choice's SUBJECT
 store copy             :data:`pipelinelib.model.MAX_TEXT`     the manifest service's 1 MiB body limit
                        characters
@@ -118,7 +120,10 @@ def display_name_form_bytes(name: str, description: str = "") -> int:
 
 
 def fit_display_name(text: str) -> str:
-    """``text`` as a Jenkins build display name (its form stays under half of Jetty's limit)."""
+    """``text`` as a Jenkins build display name: the Groovy constant's cut, form under 100 kB."""
+    text_cut = fit_groovy_constant(text)
+    if display_name_form_bytes(text_cut) <= DISPLAY_NAME_FORM_BYTES:
+        return text_cut
     return _cut(
         text,
         DISPLAY_NAME_FORM_BYTES,

@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterable
 
 from pipelinelib.errors import ArtifactFormatError
-from pipelinelib.model import ServiceBuild, clean_text
+from pipelinelib.model import SERVICE_NAME_RE, ServiceBuild, clean_text
 from pipelinelib.textfit import GROOVY_CONSTANT_BYTES, fit_groovy_constant, modified_utf8_length
 
 _IDENT_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -71,11 +71,12 @@ def render_assignment(key: str, value: str) -> str:
     return f"{target} = {quote(value)}\n"
 
 
-def service_variables(service: ServiceBuild) -> dict[str, str]:
+def service_variables(service: ServiceBuild, *, fit: bool = True) -> dict[str, str]:
     """The ``env.*`` variables of one service, in the order they are written.
 
     The commit message is cut to what a Groovy string constant holds (see
-    :mod:`pipelinelib.textfit`); the whole message stays in ``manifest.json``.
+    :mod:`pipelinelib.textfit`) unless ``fit`` is false (a caller fitting for another consumer);
+    the whole message stays in ``manifest.json``.
     """
     key = service.env_key
     variables = {f"{key}_BUILD": str(service.build)}
@@ -86,7 +87,8 @@ def service_variables(service: ServiceBuild) -> dict[str, str]:
     if service.commit is not None:
         variables[f"{key}_COMMIT"] = service.commit
     if service.commit_message is not None:
-        variables[f"{key}_COMMIT_MSG"] = fit_groovy_constant(service.commit_message)
+        message = service.commit_message
+        variables[f"{key}_COMMIT_MSG"] = fit_groovy_constant(message) if fit else message
     variables[f"{key}_SERVICE"] = service.name
     return variables
 
@@ -235,6 +237,40 @@ def _join_surrogates(value: str) -> str:
     if not any("\ud800" <= c <= "\udfff" for c in value):
         return clean_text(value)
     return clean_text(value.encode("utf-16-be", "surrogatepass").decode("utf-16-be", "replace"))
+
+
+def legacy_service_name(prefix: str, file_name: str) -> str | None:
+    """The service a legacy ``<PREFIX>_BUILD`` (without ``<PREFIX>_SERVICE``) belongs to.
+
+    The file name wins when the key is that name upper-cased with ``-`` dropped or turned into
+    ``_``: ``order-api.env.groovy`` + ``ORDER_API_BUILD`` -> ``order-api``, ``service-1.env.groovy``
+    + ``SERVICE1_BUILD`` -> ``service-1``. Otherwise ``None`` (the caller lower-cases the key).
+    """
+    suffix = ".env.groovy"
+    if not file_name.endswith(suffix):
+        return None
+    stem = file_name[: -len(suffix)]
+    if not SERVICE_NAME_RE.fullmatch(stem):
+        return None
+    upper = stem.upper()
+    if prefix in (upper.replace("-", "_"), upper.replace("-", "")):
+        return stem
+    return None
+
+
+def with_legacy_service_names(variables: dict[str, str], file_name: str) -> dict[str, str]:
+    """``variables`` plus a ``<PREFIX>_SERVICE`` for each legacy build named by its file name."""
+    added: dict[str, str] = {}
+    for key in variables:
+        if not key.endswith("_BUILD"):
+            continue
+        prefix = key[: -len("_BUILD")]
+        if f"{prefix}_SERVICE" in variables:
+            continue
+        name = legacy_service_name(prefix, file_name)
+        if name is not None:
+            added[f"{prefix}_SERVICE"] = name
+    return {**variables, **added} if added else variables
 
 
 def parse_env_groovy(text: str, name: str = "<env.groovy>") -> dict[str, str]:
