@@ -23,7 +23,7 @@ import stat
 import threading
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -416,7 +416,7 @@ def _run_pool(
     if workers <= 1 or len(items) == 1:
         return [fn(item) for item in items]
     with ThreadPoolExecutor(max_workers=min(workers, len(items))) as pool:
-        futures = []
+        futures: list[Future[CopiedFile]] = []
         try:  # submitting is inside: SIGTERM may arrive while the first downloads already run
             futures.extend(pool.submit(fn, item) for item in items)
             return [f.result() for f in futures]
