@@ -1045,9 +1045,11 @@ def record_deployment_cmd(
     rollout = None
     if rollout_file is not None:
         from pipelinelib import aws, files
+        from pipelinelib.formats import strict_json
 
+        data = strict_json.loads(files.read_text(rollout_file), str(rollout_file))
         try:
-            outcome = aws.RolloutOutcome.from_dict(json.loads(files.read_text(rollout_file)))
+            outcome = aws.RolloutOutcome.from_dict(data)
         except ValueError as exc:
             raise InvalidInputError(
                 f"{rollout_file}: not the JSON of wait-rollout ({exc})"

@@ -208,7 +208,26 @@ def _display_name(value: Any) -> str | None:
 
 
 def _url(value: Any) -> str | None:
-    return _text(value, 2048, "url")
+    """An absolute ``http(s)://host/...`` URL (Jenkins' BUILD_URL), at most 2,048 characters.
+
+    Anything else (``javascript:``, ``data:``, relative or schemeless text) would become a link
+    on the board that runs or goes somewhere unintended, so it is refused.
+    """
+    text = _text(value, 2048, "url")
+    if text is None:
+        return None
+    if not _HTTP_URL_RE.fullmatch(text):
+        raise InvalidInputError(
+            f"url must be an absolute http:// or https:// URL such as Jenkins' BUILD_URL, "
+            f"not {text[:80]!r}"
+        )
+    return text
+
+
+# scheme, then a host of URL characters (no white space, no control or quote characters)
+_HTTP_URL_RE = re.compile(
+    r"https?://[A-Za-z0-9._~%!$&'()*+,;=:@\[\]-]+(?:[/?#][^\s\x00-\x1f\x7f\"<>\\^`{|}]*)?", re.I
+)
 
 
 @attrs.frozen

@@ -22,7 +22,7 @@ from pipelinelib.errors import (
     PipelinelibError,
     VerificationError,
 )
-from pipelinelib.formats import groovy
+from pipelinelib.formats import groovy, strict_json
 from pipelinelib.formats import manifest as manifest_json
 from pipelinelib.model import (
     MAX_TEXT,
@@ -550,8 +550,10 @@ def _imported(import_dir: Path) -> tuple[Manifest, SourceRef | None, tuple[str, 
     imports_path = import_dir / "imports.json"
     if not imports_path.exists():
         return manifest, manifest.source, ()
+    imports = strict_json.loads(
+        files.read_text(imports_path), str(imports_path), ArtifactFormatError
+    )
     try:
-        imports = json.loads(files.read_text(imports_path))
         sources = imports["sources"]
         origins = imports["services"]
         overrides = tuple(sorted(n for n, o in origins.items() if "override" in o))
