@@ -22,7 +22,7 @@ ACCEPTED = [
     "team/svc/feature%2Fa:b;c&d|e<f>",  # NameEncoder keeps these
     "Team Folder/order api",  # spaces inside
     "équipe/服务/сервис/🚀",  # any Unicode letter or symbol
-    "it's \"quoted\"",  # checkGoodName allows quotes
+    'it\'s "quoted"',  # checkGoodName allows quotes
     "x" * 255,
 ]
 
