@@ -809,6 +809,10 @@ def wait_rollout_cmd(
         for event in update.new_events:
             click.echo(f"    {event}", err=as_json)
 
+    def save(outcome: aws.RolloutOutcome) -> None:
+        if output is not None:
+            _write_outcome(output, outcome.to_dict())
+
     try:
         outcome = aws.wait_rollout(
             cluster,
@@ -818,17 +822,13 @@ def wait_rollout_cmd(
             on_progress=progress,
             expected_task_definitions=task_definitions,
             aws=aws.Aws(region),
+            on_outcome=save,
         )
     except RolloutError as exc:
         failed = exc.context.get("outcome")
-        if isinstance(failed, aws.RolloutOutcome):
-            if output is not None:
-                _write_outcome(output, failed.to_dict())
-            if as_json:
-                _emit_json(failed.to_dict())
+        if isinstance(failed, aws.RolloutOutcome) and as_json:
+            _emit_json(failed.to_dict())
         raise
-    if output is not None:
-        _write_outcome(output, outcome.to_dict())
     if as_json:
         _emit_json(outcome.to_dict())
         return
