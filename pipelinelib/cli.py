@@ -174,10 +174,34 @@ def _notice(text: str) -> None:
     click.echo(f"notice: {text}", err=True)
 
 
+def _sqlite_file(db: str) -> Path | None:
+    """The file of a ``sqlite:///PATH`` URL (None for other databases and in-memory SQLite)."""
+    prefix = "sqlite:///"
+    if not db.startswith(prefix):
+        return None
+    path = db[len(prefix) :].split("?", 1)[0]
+    return Path(path) if path and path != ":memory:" else None
+
+
 @contextmanager
-def open_store(server: str | None, token: str | None, db: str) -> Iterator[ManifestStore]:
-    """The HTTP store when a server is configured, else the local SQL store."""
+def open_store(
+    server: str | None, token: str | None, db: str, *, read_only: bool = False
+) -> Iterator[ManifestStore]:
+    """The HTTP store when a server is configured, else the local SQL store.
+
+    ``read_only`` (status, diff, list-builds, import-artifacts): a SQLite store that does not
+    exist is an error naming where it was looked for; a read never creates a store.
+    """
     store: ManifestStore
+    sqlite_file = _sqlite_file(db) if not server else None
+    if read_only and sqlite_file is not None and not sqlite_file.exists():
+        from pipelinelib.errors import NotFoundError
+
+        raise NotFoundError(
+            f"no store at {sqlite_file} (resolved from {os.getcwd()}): nothing has been "
+            "recorded here. Run this where publish-artifact/record-deployment ran (after "
+            "`make demo`: cd demo-workdir), or pass --db URL or --server URL"
+        )
     try:
         if server:
             from pipelinelib.client import HttpStore
@@ -467,7 +491,7 @@ def list_builds_cmd(
         return
     from pipelinelib import pipeline
 
-    with open_store(server, token, db) as store:
+    with open_store(server, token, db, read_only=True) as store:
         if fmt == "json":
             manifests = pipeline.list_builds(store, job, limit=limit)
             _emit_json({"builds": [m.to_dict() for m in manifests]})
@@ -894,7 +918,7 @@ def import_artifacts_cmd(
     from pipelinelib import pipeline
 
     parsed = pipeline.parse_overrides(overrides)
-    with open_store(server, token, db) as store:
+    with open_store(server, token, db, read_only=True) as store:
         result = pipeline.import_artifacts(
             store, from_jobs=from_jobs, selector=selector, target=target, overrides=parsed
         )
@@ -1047,7 +1071,12 @@ def record_deployment_cmd(
         from pipelinelib import aws, files
         from pipelinelib.formats import strict_json
 
-        data = strict_json.loads(files.read_text(rollout_file), str(rollout_file))
+        try:
+            data = strict_json.loads(files.read_text(rollout_file), "JSON")
+        except InvalidInputError as exc:
+            raise InvalidInputError(
+                f"{rollout_file}: not the JSON of wait-rollout ({exc})"
+            ) from exc
         try:
             outcome = aws.RolloutOutcome.from_dict(data)
         except ValueError as exc:
@@ -1096,7 +1125,7 @@ def status_cmd(
     """
     from pipelinelib import pipeline
 
-    with open_store(server, token, db) as store:
+    with open_store(server, token, db, read_only=True) as store:
         current = pipeline.status(store, environment)
     if as_json:
         _emit_json({"environments": {env: m.to_dict() for env, m in current.items()}})
@@ -1127,7 +1156,7 @@ def diff_cmd(
     """
     from pipelinelib import pipeline
 
-    with open_store(server, token, db) as store:
+    with open_store(server, token, db, read_only=True) as store:
         result = pipeline.diff(store, from_environment, to_environment)
     if as_json:
         _emit_json(result.to_dict())

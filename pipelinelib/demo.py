@@ -168,7 +168,8 @@ def run(workdir: Path, echo: Echo, terraform_root: Path | None = None) -> Path:
     workdir = workdir.resolve()
     if terraform_root is None and (SOURCE_TERRAFORM / "src").is_dir():
         terraform_root = SOURCE_TERRAFORM
-    db = workdir / "pipelinelib.db"
+    # Where the CLI looks by default (PIPELINELIB_DB): `cd DIR && pipelinelib status` works.
+    db = files.ensure_dir(workdir / ".pipelinelib") / "pipelinelib.db"
     store = SqlStore.from_url(f"sqlite:///{db}")
     try:
         demo = _Demo(workdir, store, echo, terraform_root)
@@ -210,6 +211,8 @@ def run(workdir: Path, echo: Echo, terraform_root: Path | None = None) -> Path:
             demo.say(line)
 
         echo("")
+        echo("The store is where the CLI looks by default, so from that folder:")
+        echo(f"   cd {workdir} && pipelinelib status")
         echo("The store is left for the web board:")
         echo(f"   pipelinelib serve --db sqlite:///{db} --insecure-allow-anonymous")
         echo("   then open http://127.0.0.1:8080/")

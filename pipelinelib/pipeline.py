@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from pipelinelib import files, git
+from pipelinelib import files, git, names
 from pipelinelib.errors import (
     ArtifactFormatError,
     ConflictError,
@@ -25,6 +25,7 @@ from pipelinelib.errors import (
 from pipelinelib.formats import groovy, strict_json
 from pipelinelib.formats import manifest as manifest_json
 from pipelinelib.model import (
+    MAX_SUBJECT,
     MAX_TEXT,
     ROLLOUT_OK,
     Choice,
@@ -383,12 +384,39 @@ def set_display_name(
 
 
 def list_builds(store: ManifestStore, job: str, *, limit: int = 100) -> list[Manifest]:
-    """Newest successful builds of a job."""
-    return store.list_builds(validate_job_name(job), result="SUCCESS", limit=limit)
+    """Newest successful builds of a job; NotFoundError (with a did-you-mean) for a job the
+    store has never recorded a build of."""
+    builds = store.list_builds(validate_job_name(job), result="SUCCESS", limit=limit)
+    if not builds:
+        require_known_job(store, job)
+    return builds
+
+
+def require_known_job(store: ManifestStore, job: str) -> None:
+    """NotFoundError unless the store holds some build of ``job`` (any result).
+
+    The did-you-mean draws on the jobs the store names in its deployments (deploy jobs and the
+    jobs they imported from).
+    """
+    if store.list_builds(job, result=None, limit=1):
+        return
+    known: set[str] = set()
+    for manifest in store.environments().values():
+        known.add(manifest.job)
+        if manifest.source is not None:
+            known.add(manifest.source.job)
+    raise NotFoundError(
+        f"no build of job {job!r} is recorded in the store{names.did_you_mean(job, known)}",
+        job=job,
+    )
 
 
 def list_choices(store: ManifestStore, job: str, *, limit: int = 100) -> list[Choice]:
-    return store.choices(validate_job_name(job), limit=limit)
+    """``NUMBER-SUBJECT`` of the newest successful builds; unknown jobs as in list_builds."""
+    choices = store.choices(validate_job_name(job), limit=limit)
+    if not choices:
+        require_known_job(store, job)
+    return choices
 
 
 LAST_SUCCESSFUL = "lastSuccessful"
@@ -404,10 +432,21 @@ def select_build(store: ManifestStore, job: str, selector: str = LAST_SUCCESSFUL
     if selector == LAST_SUCCESSFUL:
         newest = store.list_builds(job, result="SUCCESS", limit=1)
         if not newest:
+            require_known_job(store, job)
             raise NotFoundError(f"job {job} has no successful build in the store", job=job)
         return newest[0]
-    number = Choice.parse(selector).number
+    choice = Choice.parse(selector)
+    number = choice.number
     manifest = store.get_build(job, number)
+    if choice.subject and not _same_subject(choice.subject, manifest.subject):
+        # A choice names a build twice, by number and subject: if they disagree, the person
+        # picked something else than this build (a stale list, a typo): refuse, never guess.
+        raise InvalidInputError(
+            f"the choice {selector!r} does not match {job} #{number}, whose choice is "
+            f"{str(manifest.choice)!r}; pick again from the current list",
+            job=job,
+            number=number,
+        )
     if not manifest.is_successful:
         raise InvalidInputError(
             f"{job} #{number} finished {manifest.result}; only successful builds can be imported",
@@ -415,6 +454,20 @@ def select_build(store: ManifestStore, job: str, selector: str = LAST_SUCCESSFUL
             number=number,
         )
     return manifest
+
+
+def _same_subject(picked: str, actual: str) -> bool:
+    """Whether a picked choice's subject names this build's subject.
+
+    Tolerates what a choice list may do to a long subject: cut at 120 characters with or without
+    the ``…`` marker (older lists, other renderers), and white space trimmed by Jenkins.
+    """
+    a = picked.strip().removesuffix("\u2026").rstrip()
+    b = actual.strip().removesuffix("\u2026").rstrip()
+    if a == b:
+        return True
+    shorter, longer = sorted((a, b), key=len)
+    return len(shorter) >= MAX_SUBJECT - 2 and longer.startswith(shorter)
 
 
 def parse_overrides(values: Iterable[str]) -> dict[str, int]:
@@ -637,6 +690,7 @@ def status(store: ManifestStore, environment: str | None = None) -> dict[str, Ma
         validate_environment_name(environment)
     current = store.environments()
     if environment is not None:
+        names.require_known("environment", environment, {*current, *names.DEFAULT_ENVIRONMENTS})
         if environment not in current:
             known = ", ".join(order_environments(current)) or "none yet"
             raise NotFoundError(f"nothing is deployed to {environment} (deployed: {known})")
@@ -651,6 +705,8 @@ def diff(store: ManifestStore, from_environment: str, to_environment: str) -> En
     for name in (from_environment, to_environment):
         validate_environment_name(name)
     current = store.environments()
+    for name in (from_environment, to_environment):
+        names.require_known("environment", name, {*current, *names.DEFAULT_ENVIRONMENTS})
     if from_environment not in current:
         raise NotFoundError(f"nothing is deployed to {from_environment}: nothing to promote")
     target = current.get(to_environment)

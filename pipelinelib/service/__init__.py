@@ -15,6 +15,8 @@ from pathlib import Path
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
+from pipelinelib import __version__
+from pipelinelib.config import SERVICE_HEADER
 from pipelinelib.errors import PipelinelibError
 from pipelinelib.service.auth import Authorizer, read_tokens_file
 from pipelinelib.store import ManifestStore
@@ -89,6 +91,8 @@ def create_app(
             request.method, route, response.status_code, elapsed
         )
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        # Lets a client tell the manifest service from whatever else --server points at.
+        response.headers[SERVICE_HEADER] = __version__
         if access_log.isEnabledFor(logging.INFO):
             access_log.info(
                 json.dumps(

@@ -33,7 +33,9 @@ def store(monkeypatch: pytest.MonkeyPatch) -> MemoryStore:
     memory = MemoryStore()
 
     @contextmanager
-    def fake_open_store(server: str | None, token: str | None, db: str) -> Iterator[MemoryStore]:
+    def fake_open_store(
+        server: str | None, token: str | None, db: str, *, read_only: bool = False
+    ) -> Iterator[MemoryStore]:
         memory.opened.append((server, token, db))
         yield memory
 
