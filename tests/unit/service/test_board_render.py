@@ -63,3 +63,41 @@ def test_history_and_diff_escape_too() -> None:
 def test_empty_board_tells_how_to_fill_it() -> None:
     html = render_board(build_board({}), URLS)
     assert "No deployment has been recorded yet" in html
+
+
+def _with_rollout(number: int, rollout: dict[str, str] | None, result: str = "SUCCESS") -> Manifest:
+    from pipelinelib.model import DeploymentInfo
+
+    return Manifest(
+        job="deploy-live",
+        number=number,
+        environment="live",
+        result=result,
+        display_name=f"Deploy {number}",
+        url=f"https://jenkins.example.com/job/deploy-live/{number}/",
+        deployment=DeploymentInfo(rollout=rollout) if rollout is not None else None,
+        services=[ServiceBuild(name="service1", build=90)],
+    )
+
+
+def test_history_shows_a_rolled_back_deployment_unlike_a_successful_one() -> None:
+    entries = [
+        DeploymentEntry(_with_rollout(4, {"service1": "ROLLED_BACK", "service2": "COMPLETED"})),
+        DeploymentEntry(_with_rollout(3, {"service1": "COMPLETED"})),
+        DeploymentEntry(_with_rollout(2, None)),
+        DeploymentEntry(_with_rollout(1, {"service1": "TIMED_OUT"})),
+        DeploymentEntry(_with_rollout(5, None, result="FAILURE")),
+    ]
+    assert [e.outcome for e in entries] == [
+        "ROLLED_BACK",
+        "SUCCESS",
+        "SUCCESS",
+        "TIMED_OUT",
+        "FAILURE",
+    ]
+    html = render_history("live", entries, URLS, ["live"])
+    assert '<tr data-number="4" data-outcome="ROLLED_BACK" class="not-ok">' in html
+    assert '<span class="badge bad">rolled back</span>' in html
+    assert '<tr data-number="3" data-outcome="SUCCESS">' in html
+    assert '<span class="badge bad">timed out</span>' in html
+    assert html.count('<span class="badge ok">deployed</span>') == 2
