@@ -39,6 +39,7 @@ from pipelinelib.errors import InvalidInputError, PipelinelibError, StoreUnavail
 
 if TYPE_CHECKING:
     from pipelinelib.jenkins.client import JenkinsClient
+    from pipelinelib.progress import ProgressRenderer
     from pipelinelib.store import ManifestStore
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -219,6 +220,25 @@ def open_store(
         yield store
     finally:
         store.close()
+
+
+def _copy_progress(project: str, received: list[int]) -> str:
+    size, files_done = received
+    return f"copying from {project}: {files_done} file(s) done, {size / 1_048_576:.1f} MiB received"
+
+
+def _progress_renderer(*, err: bool) -> ProgressRenderer:
+    """Live line on a terminal, change-only lines plus a heartbeat in a log (Jenkins)."""
+    from pipelinelib.progress import ProgressRenderer
+
+    stream = sys.stderr if err else sys.stdout
+    live = stream.isatty() and os.environ.get("TERM") != "dumb"
+
+    def write(text: str) -> None:
+        stream.write(text)
+        stream.flush()
+
+    return ProgressRenderer(write, live=live)
 
 
 def _print(text: str, nl: bool = True) -> None:
@@ -576,20 +596,36 @@ def copy_artifact_cmd(
     given = click.get_current_context().get_parameter_source("jenkins_timeout")
     overall = jenkins_timeout if given != ParameterSource.DEFAULT else COPY_DEADLINE_SECONDS
     deadline = time.monotonic() + overall
+    renderer = _progress_renderer(err=True)
+    received = [0, 0]  # bytes, files
+
+    def on_bytes(n: int) -> None:
+        received[0] += n
+        renderer.update("copy", _copy_progress(project, received))
+
+    def on_file(copied: copyartifact.CopiedFile) -> None:
+        received[1] += 1
+        renderer.update("copy", _copy_progress(project, received))
+
     with _jenkins_client(jenkins_url, jenkins_user, jenkins_timeout) as jenkins:
-        result = copyartifact.copy_artifacts(
-            jenkins,
-            deadline=deadline,
-            job=project,
-            selector=chosen,
-            target=target,
-            includes=includes,
-            excludes=excludes,
-            flatten=flatten,
-            optional=optional,
-            fingerprint=fingerprint,
-            workers=workers,
-        )
+        try:
+            result = copyartifact.copy_artifacts(
+                jenkins,
+                deadline=deadline,
+                on_bytes=on_bytes,
+                on_file=on_file,
+                job=project,
+                selector=chosen,
+                target=target,
+                includes=includes,
+                excludes=excludes,
+                flatten=flatten,
+                optional=optional,
+                fingerprint=fingerprint,
+                workers=workers,
+            )
+        finally:
+            renderer.close()
     if not result.files:
         where = f"{project} #{result.number}" if result.number else f"{project} ({chosen})"
         _notice(f"nothing copied from {where}: no build or no matching artifact (--optional)")
@@ -820,18 +856,20 @@ def wait_rollout_cmd(
     from pipelinelib import aws
     from pipelinelib.errors import RolloutError
 
+    renderer = _progress_renderer(err=as_json)
+
     def progress(update: aws.RolloutProgress) -> None:
         state = update.state
         where = f"deployment {state.deployment_id}, {state.task_definition}"
         line = (
-            f"[{aws.format_duration(update.elapsed)}] {state.service}: {state.status} "
+            f"{state.service}: {state.status} "
             f"running {state.running}/{state.desired}, pending {state.pending} ({where})"
         )
         if state.failed_tasks:
             line += f", {state.failed_tasks} tasks failed"
-        click.echo(line, err=as_json)
         for event in update.new_events:
-            click.echo(f"    {event}", err=as_json)
+            renderer.event(f"    {event}")
+        renderer.update(state.service, line)
 
     def save(outcome: aws.RolloutOutcome) -> None:
         if output is not None:
@@ -849,10 +887,12 @@ def wait_rollout_cmd(
             on_outcome=save,
         )
     except RolloutError as exc:
+        renderer.close()
         failed = exc.context.get("outcome")
         if isinstance(failed, aws.RolloutOutcome) and as_json:
             _emit_json(failed.to_dict())
         raise
+    renderer.close()
     if as_json:
         _emit_json(outcome.to_dict())
         return

@@ -341,6 +341,7 @@ def copy_artifacts(
     workers: int = DEFAULT_WORKERS,
     on_file: Callable[[CopiedFile], None] | None = None,
     deadline: float | None = None,
+    on_bytes: Callable[[int], None] | None = None,
 ) -> CopyResult:
     """One metadata request, then every matching artifact streamed to disk by a small pool.
 
@@ -352,6 +353,9 @@ def copy_artifacts(
     with :class:`DeadlineExceededError`. Whatever ends a copy early (an error, the deadline,
     SIGTERM turned into an exception by the CLI) leaves no partial or temporary file: each file
     appears by rename only when complete, and the other downloads stop at their next chunk.
+
+    Progress: ``on_file`` after each file, ``on_bytes(n)`` after each chunk of ``n`` bytes (both
+    from the download threads).
     """
     try:
         listing = client.artifact_listing(job, selector.path_segment)
@@ -383,6 +387,8 @@ def copy_artifacts(
 
         def copy_one(item: PlannedFile) -> CopiedFile:
             chunks = _download(client, job, listing.number, item.artifact_path, deadline, stop)
+            if on_bytes is not None:
+                chunks = _counted(chunks, on_bytes)
             size, md5 = write_below(target_fd, target, item.destination, chunks)
             copied = CopiedFile(item.artifact_path, "/".join(item.destination), size, md5)
             if on_file is not None:
@@ -442,6 +448,12 @@ def require_job(client: JenkinsClient, job: str) -> None:
             "--optional forgives a missing build or artifact, never a missing job",
             job=job,
         ) from exc
+
+
+def _counted(chunks: Iterable[bytes], on_bytes: Callable[[int], None]) -> Iterator[bytes]:
+    for chunk in chunks:
+        on_bytes(len(chunk))
+        yield chunk
 
 
 def _download(
