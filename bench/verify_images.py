@@ -66,7 +66,7 @@ def _setup(ecr: Any, shared: bool) -> list[Any]:
 
 
 def _naive(ecr: Any, services: list[Any]) -> None:
-    from pipelinelib.aws import parse_image
+    from pipelinelib.aws.ecr import parse_image
 
     for service in services:
         ref = parse_image(service.image)
@@ -76,7 +76,8 @@ def _naive(ecr: Any, services: list[Any]) -> None:
 def _measure(shared: bool, where: str) -> None:
     import boto3
 
-    from pipelinelib.aws import Aws, verify_images
+    from pipelinelib.aws.ecr import verify_images
+    from pipelinelib.aws.session import Aws
 
     layout = "1 shared repository" if shared else f"{SERVICES} repositories"
     ecr = boto3.client("ecr", region_name=REGION)

@@ -1,4 +1,4 @@
-"""The ``pipelinelib`` command line: parse, call a use case in :mod:`pipelinelib.pipeline`, render.
+"""The ``pipelinelib`` command line: parse, call one verb of :mod:`pipelinelib.pipeline`, render.
 
 No logic lives here. Heavy libraries (SQLAlchemy, Flask, boto3, python-jenkins) are imported
 inside the commands that need them, so ``pipelinelib --help`` and the file-only commands start
@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-from click.core import ParameterSource
 
 from pipelinelib import __version__
 from pipelinelib.config import (
@@ -35,10 +34,9 @@ from pipelinelib.config import (
     ENV_TOKENS_FILE,
     ENV_URL,
 )
-from pipelinelib.errors import InvalidInputError, PipelinelibError, StoreUnavailableError
+from pipelinelib.errors import InvalidInputError, PipelinelibError
 
 if TYPE_CHECKING:
-    from pipelinelib.jenkins.client import JenkinsClient
     from pipelinelib.progress import ProgressRenderer
     from pipelinelib.store import ManifestStore
 
@@ -147,22 +145,6 @@ def jenkins_options(f: F) -> F:
     return f
 
 
-COPY_DEADLINE_SECONDS = 30 * 60  # copy-artifact's whole-copy deadline when --timeout is not given
-
-
-def _jenkins_client(url: str | None, user: str | None, timeout: float) -> JenkinsClient:
-    """The client from the flags, the token from the environment (never a flag: ps shows flags)."""
-    from pipelinelib.config import Settings
-    from pipelinelib.jenkins.client import JenkinsClient
-
-    settings = Settings(
-        jenkins_url=url, jenkins_user=user, jenkins_token=Settings.from_env().jenkins_token
-    )
-    return JenkinsClient.from_settings(
-        settings, connect_timeout=min(10.0, timeout), read_timeout=timeout
-    )
-
-
 def _store_configured(server: str | None) -> bool:
     """A store counts as configured when --server or an explicit --db/PIPELINELIB_DB is given."""
     if server:
@@ -175,51 +157,7 @@ def _notice(text: str) -> None:
     click.echo(f"notice: {text}", err=True)
 
 
-def _sqlite_file(db: str) -> Path | None:
-    """The file of a ``sqlite:///PATH`` URL (None for other databases and in-memory SQLite)."""
-    prefix = "sqlite:///"
-    if not db.startswith(prefix):
-        return None
-    path = db[len(prefix) :].split("?", 1)[0]
-    return Path(path) if path and path != ":memory:" else None
-
-
-@contextmanager
-def open_store(
-    server: str | None, token: str | None, db: str, *, read_only: bool = False
-) -> Iterator[ManifestStore]:
-    """The HTTP store when a server is configured, else the local SQL store.
-
-    ``read_only`` (status, diff, list-builds, import-artifacts): a SQLite store that does not
-    exist is an error naming where it was looked for; a read never creates a store.
-    """
-    store: ManifestStore
-    sqlite_file = _sqlite_file(db) if not server else None
-    if read_only and sqlite_file is not None and not sqlite_file.exists():
-        from pipelinelib.errors import NotFoundError
-
-        raise NotFoundError(
-            f"no store at {sqlite_file} (resolved from {os.getcwd()}): nothing has been "
-            "recorded here. Run this where publish-artifact/record-deployment ran (after "
-            "`make demo`: cd demo-workdir), or pass --db URL or --server URL"
-        )
-    try:
-        if server:
-            from pipelinelib.client import HttpStore
-
-            store = HttpStore(server, token=token)
-        else:
-            from pipelinelib.store.sql import SqlStore
-
-            store = SqlStore.from_url(db)
-    except ImportError as exc:  # pragma: no cover - only when the package is installed partially
-        raise StoreUnavailableError(
-            f"the store is not available in this installation: {exc}"
-        ) from exc
-    try:
-        yield store
-    finally:
-        store.close()
+COPY_DEADLINE = 30 * 60  # copy-artifact's whole-copy deadline (s) when --timeout is not given
 
 
 def _copy_progress(project: str, received: list[int]) -> str:
@@ -239,6 +177,23 @@ def _progress_renderer(*, err: bool) -> ProgressRenderer:
         stream.flush()
 
     return ProgressRenderer(write, live=live)
+
+
+@contextmanager
+def open_store(
+    server: str | None, token: str | None, db: str, *, read_only: bool = False
+) -> Iterator[ManifestStore]:
+    """The HTTP store when a server is configured, else the local SQL store; closed after.
+
+    ``read_only``: a read command, which never creates a store (see store.open_store).
+    """
+    from pipelinelib import store as stores
+
+    store = stores.open_store(server=server, token=token, db=db, read_only=read_only)
+    try:
+        yield store
+    finally:
+        store.close()
 
 
 def _print(text: str, nl: bool = True) -> None:
@@ -436,7 +391,7 @@ def set_display_name_cmd(
         raise InvalidInputError(f"no job name: pass --job or set {ENV_JOB}")
     if build is None:
         raise InvalidInputError(f"no build number: pass --build or set {ENV_BUILD}")
-    with _jenkins_client(jenkins_url, jenkins_user, jenkins_timeout) as jenkins:
+    with pipeline.open_jenkins(jenkins_url, jenkins_user, jenkins_timeout) as jenkins:
         if _store_configured(server):
             with open_store(server, token, db) as store:
                 result = pipeline.set_display_name(
@@ -498,19 +453,16 @@ def list_builds_cmd(
       pipelinelib list-builds --job deploy-test --limit 20
       pipelinelib list-builds --job team/service1-build --source jenkins --format json
     """
-    from pipelinelib.model import validate_job_name
+    from pipelinelib import pipeline
 
-    validate_job_name(job)
     if source == "jenkins":
-        with _jenkins_client(jenkins_url, jenkins_user, jenkins_timeout) as jenkins:
-            builds = jenkins.successful_builds(job, limit=limit)
+        with pipeline.open_jenkins(jenkins_url, jenkins_user, jenkins_timeout) as jenkins:
+            builds = pipeline.list_jenkins_builds(jenkins, job, limit=limit)
         if fmt == "json":
             _emit_json({"builds": [b.to_dict() for b in builds]})
         else:
             _print("".join(f"{b.choice}\n" for b in builds), nl=False)
         return
-    from pipelinelib import pipeline
-
     with open_store(server, token, db, read_only=True) as store:
         if fmt == "json":
             manifests = pipeline.list_builds(store, job, limit=limit)
@@ -590,11 +542,10 @@ def copy_artifact_cmd(
     """
     import time
 
-    from pipelinelib.jenkins import copyartifact
+    from pipelinelib import pipeline
 
-    chosen = copyartifact.parse_selector(selector)
     given = click.get_current_context().get_parameter_source("jenkins_timeout")
-    overall = jenkins_timeout if given != ParameterSource.DEFAULT else COPY_DEADLINE_SECONDS
+    overall = jenkins_timeout if given != click.core.ParameterSource.DEFAULT else COPY_DEADLINE
     deadline = time.monotonic() + overall
     renderer = _progress_renderer(err=True)
     received = [0, 0]  # bytes, files
@@ -603,19 +554,16 @@ def copy_artifact_cmd(
         received[0] += n
         renderer.update("copy", _copy_progress(project, received))
 
-    def on_file(copied: copyartifact.CopiedFile) -> None:
+    def on_file(copied: Any) -> None:
         received[1] += 1
         renderer.update("copy", _copy_progress(project, received))
 
-    with _jenkins_client(jenkins_url, jenkins_user, jenkins_timeout) as jenkins:
+    with pipeline.open_jenkins(jenkins_url, jenkins_user, jenkins_timeout) as jenkins:
         try:
-            result = copyartifact.copy_artifacts(
+            result = pipeline.copy_artifact(
                 jenkins,
-                deadline=deadline,
-                on_bytes=on_bytes,
-                on_file=on_file,
-                job=project,
-                selector=chosen,
+                project=project,
+                selector=selector,
                 target=target,
                 includes=includes,
                 excludes=excludes,
@@ -623,17 +571,20 @@ def copy_artifact_cmd(
                 optional=optional,
                 fingerprint=fingerprint,
                 workers=workers,
+                deadline=deadline,
+                on_bytes=on_bytes,
+                on_file=on_file,
             )
         finally:
             renderer.close()
     if not result.files:
-        where = f"{project} #{result.number}" if result.number else f"{project} ({chosen})"
+        where = f"{project} #{result.number}" if result.number else f"{project} ({selector})"
         _notice(f"nothing copied from {where}: no build or no matching artifact (--optional)")
     if as_json:
         _emit_json(result.to_dict())
         return
     if fingerprint:
-        for line in copyartifact.iter_fingerprint_lines(result):
+        for line in pipeline.fingerprint_lines(result):
             _print(line)
     if result.files:
         click.echo(
@@ -750,9 +701,8 @@ def verify_images_cmd(import_dir: Path, region: str | None, strict: bool, as_jso
       pipelinelib verify-images --import-dir import --region ap-southeast-2
     """
     from pipelinelib import pipeline
-    from pipelinelib.aws import Aws
 
-    report = pipeline.verify_imported_images(import_dir, aws=Aws(region), strict=strict)
+    report = pipeline.verify_imported_images(import_dir, region=region, strict=strict)
     if as_json:
         _emit_json(report.to_dict())
     else:
@@ -767,7 +717,7 @@ def verify_images_cmd(import_dir: Path, region: str | None, strict: bool, as_jso
 
 
 def _parse_duration(ctx: click.Context, param: click.Parameter, value: str) -> float:
-    from pipelinelib.aws import parse_duration
+    from pipelinelib.formats.duration import parse_duration
 
     try:
         return parse_duration(value)
@@ -785,12 +735,6 @@ def _parse_expectations(
             raise click.BadParameter(f"expected SERVICE=TASK_DEFINITION, got {item!r}")
         result[name] = task_definition
     return result
-
-
-def _write_outcome(path: Path, data: Any) -> None:
-    from pipelinelib import files
-
-    files.write_atomic(path, json.dumps(data, indent=2, ensure_ascii=True) + "\n")
 
 
 @cli.command("wait-rollout")
@@ -853,12 +797,12 @@ def wait_rollout_cmd(
     Example (in a deploy job, after orchestrate apply):
       pipelinelib wait-rollout --cluster beta --service service1 --service service2 --timeout 15m
     """
-    from pipelinelib import aws
+    from pipelinelib import pipeline
     from pipelinelib.errors import RolloutError
 
     renderer = _progress_renderer(err=as_json)
 
-    def progress(update: aws.RolloutProgress) -> None:
+    def progress(update: pipeline.RolloutProgress) -> None:
         state = update.state
         where = f"deployment {state.deployment_id}, {state.task_definition}"
         line = (
@@ -871,25 +815,21 @@ def wait_rollout_cmd(
             renderer.event(f"    {event}")
         renderer.update(state.service, line)
 
-    def save(outcome: aws.RolloutOutcome) -> None:
-        if output is not None:
-            _write_outcome(output, outcome.to_dict())
-
     try:
-        outcome = aws.wait_rollout(
+        outcome = pipeline.wait_rollout(
             cluster,
             services,
             timeout=timeout,
             poll_interval=poll_interval,
             on_progress=progress,
             expected_task_definitions=task_definitions,
-            aws=aws.Aws(region),
-            on_outcome=save,
+            output=output,
+            region=region,
         )
     except RolloutError as exc:
         renderer.close()
-        failed = exc.context.get("outcome")
-        if isinstance(failed, aws.RolloutOutcome) and as_json:
+        failed = pipeline.failed_outcome(exc)
+        if failed is not None and as_json:
             _emit_json(failed.to_dict())
         raise
     renderer.close()
@@ -1106,24 +1046,7 @@ def record_deployment_cmd(
         raise InvalidInputError(f"no build number: pass --build or set {ENV_BUILD}")
     if job is None:
         raise InvalidInputError(f"no job name: pass --job or set {ENV_JOB}")
-    rollout = None
-    if rollout_file is not None:
-        from pipelinelib import aws, files
-        from pipelinelib.formats import strict_json
-
-        try:
-            data = strict_json.loads(files.read_text(rollout_file), "JSON")
-        except InvalidInputError as exc:
-            raise InvalidInputError(
-                f"{rollout_file}: not the JSON of wait-rollout ({exc})"
-            ) from exc
-        try:
-            outcome = aws.RolloutOutcome.from_dict(data)
-        except ValueError as exc:
-            raise InvalidInputError(
-                f"{rollout_file}: not the JSON of wait-rollout ({exc})"
-            ) from exc
-        rollout = {s.service: s.status for s in outcome.services}
+    rollout = pipeline.read_rollout_file(rollout_file) if rollout_file is not None else None
     with open_store(server, token, db) as store:
         result = pipeline.record_deployment(
             store,

@@ -160,7 +160,7 @@ class _Demo:
 
 def run(workdir: Path, echo: Echo, terraform_root: Path | None = None) -> Path:
     """Run the demo in ``workdir`` (fresh or empty); return the SQLite store's path."""
-    from pipelinelib.store.sql import SqlStore
+    from pipelinelib.store import open_store
 
     if workdir.exists() and any(workdir.iterdir()):
         raise InvalidInputError(f"{workdir} is not empty; give --workdir a fresh directory")
@@ -170,7 +170,7 @@ def run(workdir: Path, echo: Echo, terraform_root: Path | None = None) -> Path:
         terraform_root = SOURCE_TERRAFORM
     # Where the CLI looks by default (PIPELINELIB_DB): `cd DIR && pipelinelib status` works.
     db = files.ensure_dir(workdir / ".pipelinelib") / "pipelinelib.db"
-    store = SqlStore.from_url(f"sqlite:///{db}")
+    store = open_store(db=f"sqlite:///{db}")
     try:
         demo = _Demo(workdir, store, echo, terraform_root)
         echo(f"pipelinelib demo in {workdir}: no Jenkins, no AWS, nothing leaves this machine.")

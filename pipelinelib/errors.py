@@ -59,6 +59,10 @@ class ArtifactFormatError(InvalidInputError):
     """An env.groovy or manifest file cannot be read safely."""
 
 
+class ImportMismatchError(ArtifactFormatError):
+    """An import directory's ``*.env.groovy`` files disagree with its ``manifest.json``."""
+
+
 class ConfirmationRequiredError(InvalidInputError):
     """A dangerous action (applying a live stack) needs an explicit confirmation flag."""
 

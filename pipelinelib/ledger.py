@@ -13,7 +13,7 @@ from typing import Any
 import attrs
 
 from pipelinelib.errors import DeploymentRefusedError, NotFoundError
-from pipelinelib.model import ROLLOUT_OK, Manifest, ServiceBuild
+from pipelinelib.model import Manifest, ServiceBuild
 
 # The pipeline's own order; other environments follow alphabetically.
 ENVIRONMENT_ORDER = ("test", "beta", "staging", "live", "sandbox")
@@ -216,7 +216,7 @@ def deployment_outcome(deployment: Manifest) -> str:
     if not deployment.is_successful:
         return deployment.result
     rollout = deployment.deployment.rollout if deployment.deployment is not None else None
-    states = set((rollout or {}).values()) - set(ROLLOUT_OK)
+    states = set((rollout or {}).values()) - {"COMPLETED", "UNCHANGED"}  # aws.ecs.ROLLOUT_OK
     for worst in ("ROLLED_BACK", "FAILED", "TIMED_OUT", "IN_PROGRESS"):
         if worst in states:
             return worst

@@ -49,6 +49,16 @@ IMAGE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/:@+-]{0,511}")
 _SURROGATES_AND_FFFF = re.compile("[\ud800-\udfff\uffff]")
 
 
+_JAVA_BLANKS = "".join(map(chr, range(0x21)))
+
+
+def java_trim(value: str) -> str:
+    """``value`` without leading and trailing characters up to U+0020, as Java's
+    ``String.trim()`` (which Jenkins and groovy/src/io/pipelinelib/Args.groovy use) removes them;
+    ``str.strip()`` would also remove U+00A0 and the other Unicode spaces."""
+    return value.strip(_JAVA_BLANKS)
+
+
 def clean_text(value: str) -> str:
     """Replace what no env.groovy literal can carry (see the module docstring) with U+FFFD."""
     return _SURROGATES_AND_FFFF.sub("\ufffd", value)
@@ -77,7 +87,7 @@ def validate_environment_name(name: str) -> str:
 def _job_segment_problem(segment: str) -> str | None:
     if segment in ("", ".", ".."):
         return "empty, '.' and '..' folder segments are not allowed"
-    if segment != segment.strip():
+    if segment != java_trim(segment):
         return "a segment starts or ends with white space"
     for ch in segment:
         category = unicodedata.category(ch)
@@ -136,7 +146,7 @@ def validate_build_number(value: Any, what: str = "build number") -> int:
     if isinstance(value, bool):
         raise InvalidInputError(f"{what} must be a positive integer, not {value!r}")
     if isinstance(value, str):
-        text = value.strip()
+        text = java_trim(value)
         if not text.isascii() or not text.isdigit():
             raise InvalidInputError(f"{what} must be a positive integer, not {value!r}")
         if len(text) > 10:
@@ -319,12 +329,6 @@ def _result(value: Any) -> str:
     return str(value)
 
 
-# wait-rollout's final states (pipelinelib.aws); COMPLETED and UNCHANGED are the good ones.
-ROLLOUT_STATES = ("COMPLETED", "UNCHANGED", "FAILED", "ROLLED_BACK", "TIMED_OUT", "IN_PROGRESS")
-ROLLOUT_OK = ("COMPLETED", "UNCHANGED")
-ECS_SERVICE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,254}")
-
-
 def _overrides(value: Any) -> tuple[str, ...]:
     if value is None:
         return ()
@@ -338,6 +342,10 @@ def _rollout(value: Any) -> Mapping[str, str] | None:
         return None
     if not isinstance(value, Mapping):
         raise InvalidInputError("deployment.rollout must be an object of service: state")
+    # The rollout vocabulary has one owner, pipelinelib.aws.ecs (it imports this module, so it is
+    # imported here, when a deployment's rollout is read; it loads no AWS library).
+    from pipelinelib.aws.ecs import ECS_SERVICE_RE, ROLLOUT_STATES
+
     for name, state in value.items():
         if not isinstance(name, str) or not ECS_SERVICE_RE.fullmatch(name):
             raise InvalidInputError(f"deployment.rollout: {name!r} is not an ECS service name")

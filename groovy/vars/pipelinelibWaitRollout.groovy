@@ -13,7 +13,7 @@ def call(Map args = [:]) {
         problem = problem ?: Args.problemWithService(service)
     }
     if (problem == null && args.timeout != null) {
-        problem = Args.problemWithPattern(args.timeout.toString(), Args.TIMEOUT_PATTERN, 'timeout')
+        problem = Args.problemWithDuration(args.timeout)
     }
     if (problem != null) {
         error("pipelinelibWaitRollout: ${problem}")

@@ -39,6 +39,7 @@ from pipelinelib.errors import (
     PipelinelibError,
 )
 from pipelinelib.model import Choice, subject_of, validate_build_number, validate_job_name
+from pipelinelib.retrying import BackoffRetry
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,10 @@ RETRY_STATUSES_READ = frozenset({500, 502, 503, 504})
 RETRY_STATUSES_WRITE = frozenset({502, 503, 504})
 
 RetryCallback = Callable[[str, int, float], None]
+
+
+def _retry_statuses(method: str) -> frozenset[int]:
+    return RETRY_STATUSES_READ if method in ("GET", "HEAD") else RETRY_STATUSES_WRITE
 
 
 def job_path(job: str) -> str:
@@ -88,14 +93,12 @@ def _reason(exc: BaseException) -> str:
 
 @attrs.frozen
 class RetryPolicy:
-    """Exponential backoff: ``backoff * 2**(attempt-1)`` seconds, at most ``max_backoff``."""
+    """``attempts`` in all (the first included); before retry n, ``backoff * 2**(n-1)`` seconds,
+    at most ``max_backoff``. Carried out by urllib3's ``Retry`` (:mod:`pipelinelib.retrying`)."""
 
     attempts: int = 4
     backoff: float = 0.5
     max_backoff: float = 8.0
-
-    def delay(self, attempt: int) -> float:
-        return float(min(self.max_backoff, self.backoff * 2 ** (attempt - 1)))
 
 
 @attrs.frozen
@@ -216,12 +219,35 @@ class JenkinsClient:
         self._token = token
         self.timeout = (connect_timeout, read_timeout)
         self.retry = retry or RetryPolicy()
-        self._sleep = sleep
         self._on_retry = on_retry
         self.session = requests.Session()
         if user and token:
             self.session.auth = (user, token)
-        adapter = HTTPAdapter(pool_connections=2, pool_maxsize=max(1, pool_size), max_retries=0)
+        # urllib3 retries (pipelinelib.retrying): connection errors and resets, and the
+        # RETRY_STATUSES of the method; a read timeout is not retried, so a call stays bounded.
+        policy = self.retry
+        retries = max(0, policy.attempts - 1)
+        self._retries = BackoffRetry(
+            total=retries,
+            connect=retries,
+            read=retries,
+            status=retries,
+            other=0,
+            redirect=0,
+            allowed_methods=None,
+            statuses_for=_retry_statuses,
+            retry_read_timeouts=False,
+            backoff_factor=policy.backoff,
+            backoff_max=policy.max_backoff,
+            raise_on_status=False,
+            raise_on_redirect=False,
+            respect_retry_after_header=False,
+            sleep=sleep,
+            on_retry=self._report_retry,
+        )
+        adapter = HTTPAdapter(
+            pool_connections=2, pool_maxsize=max(1, pool_size), max_retries=self._retries
+        )
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
         self.session.headers["User-Agent"] = f"pipelinelib/{__version__}"
@@ -288,51 +314,41 @@ class JenkinsClient:
         ok: tuple[int, ...] = (200,),
         what: str | None = None,
     ) -> requests.Response:
-        """One call with retries on connection errors and gateway statuses (500 too on reads)."""
+        """One call; urllib3 retries connection errors and gateway statuses (500 too on reads)."""
         url = self.url_for(path)
-        retry_statuses = RETRY_STATUSES_READ if method in ("GET", "HEAD") else RETRY_STATUSES_WRITE
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                response = self.session.request(
-                    method,
-                    url,
-                    params=params,
-                    data=data,
-                    headers=dict(headers or {}),
-                    timeout=self.timeout,
-                    stream=stream,
-                    allow_redirects=allow_redirects,
-                )
-            except requests.exceptions.ConnectionError as exc:  # refused, reset, connect timeout
-                if attempt < self.retry.attempts:
-                    self._backoff(url, attempt, _reason(exc))
-                    continue
-                raise JenkinsError(
-                    f"cannot reach Jenkins at {redact(url)} after {attempt} attempts ({_reason(exc)})"
-                ) from exc
-            except requests.exceptions.Timeout as exc:  # read timeout: not retried, stays bounded
-                raise JenkinsError(
-                    f"Jenkins did not answer within {self.timeout[1]:g} s: {method} {redact(url)}"
-                ) from exc
-            except requests.exceptions.RequestException as exc:
-                raise JenkinsError(f"request to Jenkins failed: {method} {redact(url)}") from exc
-            status = response.status_code
-            if status in ok:
-                return response
-            response.close()
-            if status in retry_statuses and attempt < self.retry.attempts:
-                self._backoff(url, attempt, f"HTTP {status}")
-                continue
-            raise _status_error(status, method, redact(response.url or url), what)
+        try:
+            response = self.session.request(
+                method,
+                url,
+                params=params,
+                data=data,
+                headers=dict(headers or {}),
+                timeout=self.timeout,
+                stream=stream,
+                allow_redirects=allow_redirects,
+            )
+        except requests.exceptions.ConnectionError as exc:  # refused, reset, connect timeout
+            raise JenkinsError(
+                f"cannot reach Jenkins at {redact(url)} after {self.retry.attempts} attempts "
+                f"({_reason(exc)})"
+            ) from exc
+        except requests.exceptions.Timeout as exc:  # read timeout: not retried, stays bounded
+            raise JenkinsError(
+                f"Jenkins did not answer within {self.timeout[1]:g} s: {method} {redact(url)}"
+            ) from exc
+        except requests.exceptions.RequestException as exc:
+            raise JenkinsError(f"request to Jenkins failed: {method} {redact(url)}") from exc
+        status = response.status_code
+        if status in ok:
+            return response
+        response.close()
+        raise _status_error(status, method, redact(response.url or url), what)
 
-    def _backoff(self, url: str, attempt: int, reason: str) -> None:
-        delay = self.retry.delay(attempt)
-        log.warning("Jenkins: %s for %s; retrying in %.1f s", reason, redact(url), delay)
+    def _report_retry(self, path: str, attempt: int, delay: float, reason: str) -> None:
+        url = redact(self.base_url.rstrip("/") + path) if path.startswith("/") else redact(path)
+        log.warning("Jenkins: %s for %s; retrying in %.1f s", reason, url, delay)
         if self._on_retry is not None:
-            self._on_retry(redact(url), attempt, delay)
-        self._sleep(delay)
+            self._on_retry(url, attempt, delay)
 
     def get_json(
         self, path: str, *, params: Mapping[str, str] | None = None, what: str | None = None

@@ -51,9 +51,9 @@ def create_app(
     if store is None:
         store = settings.db
     if isinstance(store, str):
-        from pipelinelib.store.sql import SqlStore
+        from pipelinelib.store import open_store
 
-        store = SqlStore.from_url(store)
+        store = open_store(db=store)
     if tokens_file is None and tokens is None:
         tokens_file = config.tokens_file()
     if tokens_file is not None:

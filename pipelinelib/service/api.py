@@ -126,11 +126,8 @@ def _json_body() -> Any:
 
 @blueprint.get("/healthz")
 def healthz() -> Response:
-    store = _store()
-    ping = getattr(store, "ping", None)
     try:
-        if ping is not None:
-            ping()
+        _store().ping()
     except PipelinelibError as exc:
         return _json({"status": "unavailable", "error": exc.message}, 503)
     return _json({"status": "ok"})
@@ -238,11 +235,7 @@ def choices(job: str) -> Response:
     _authorize("read")
     validate_job_name(job)
     store = _store()
-    fast = getattr(store, "choice_lines", None)  # SqlStore: no model objects on the hot path
-    limit = _limit()
-    lines: list[str] = (
-        fast(job, limit=limit) if fast else [str(c) for c in store.choices(job, limit=limit)]
-    )
+    lines = store.choice_lines(job, limit=_limit())  # SqlStore: no model objects on the hot path
     body = "\n".join(lines) + "\n" if lines else ""
     etag = hashlib.sha256(body.encode("utf-8")).hexdigest()[:32]
     response = _text(body)

@@ -14,16 +14,16 @@ import attrs
 import jinja2
 from flask import Blueprint, Response, request, url_for
 
-from pipelinelib.errors import InvalidInputError, NotFoundError
+from pipelinelib.errors import InvalidInputError
 from pipelinelib.ledger import (
     Board,
     DeploymentEntry,
     EnvironmentDiff,
     build_board,
-    diff_environments,
     order_environments,
 )
 from pipelinelib.model import validate_environment_name
+from pipelinelib.pipeline import query
 from pipelinelib.service import api
 from pipelinelib.store import ManifestStore
 
@@ -102,10 +102,7 @@ def _urls() -> Urls:
 
 
 def _current(store: ManifestStore) -> dict[str, DeploymentEntry]:
-    entries = getattr(store, "environment_entries", None)
-    if entries is not None:
-        return dict(entries())
-    return {env: DeploymentEntry(m) for env, m in store.environments().items()}
+    return dict(store.environment_entries())
 
 
 @blueprint.get("/")
@@ -119,11 +116,7 @@ def environment(env: str) -> Response:
     api._authorize("read")
     validate_environment_name(env)
     store = api._store()
-    entries = getattr(store, "history_entries", None)
-    if entries is not None:
-        deployments = list(entries(env, limit=100))
-    else:
-        deployments = [DeploymentEntry(m) for m in store.history(env, limit=100)]
+    deployments = list(store.history_entries(env, limit=100))
     nav = order_environments(_current(store))
     return _html(render_history(env, deployments, _urls(), nav))
 
@@ -138,16 +131,5 @@ def diff() -> Response:
             raise InvalidInputError(f"the query needs ?from=ENV&to=ENV (missing {key!r})")
         names[key] = validate_environment_name(value)
     store = api._store()
-    current = _current(store)
-    unknown = [n for n in names.values() if n not in current]
-    if len(unknown) == 2 or (unknown and unknown[0] == names["from"]):
-        raise NotFoundError(f"nothing is deployed to {unknown[0]}")
-    a, b = current[names["from"]], current.get(names["to"])
-    result = diff_environments(
-        names["from"],
-        a.deployment,
-        names["to"],
-        b.deployment if b else None,
-        store.service_builds_between,
-    )
-    return _html(render_diff(result, _urls(), order_environments(current)))
+    result = query.diff(store, names["from"], names["to"])
+    return _html(render_diff(result, _urls(), order_environments(store.environments())))

@@ -1,16 +1,24 @@
 """The ManifestStore protocol: what every store (SQL, HTTP) offers the use cases.
 
 Implementations: :mod:`pipelinelib.store.sql` (SQLite default, PostgreSQL to scale out) and
-:class:`pipelinelib.client.HttpStore` (the same protocol over the manifest service's API).
-Modules that implement it import their heavy dependencies themselves; importing this package
-stays cheap so the CLI starts fast.
+:class:`pipelinelib.store.http.HttpStore` (the same protocol over the manifest service's API).
+:func:`open_store` is the one way the CLI, the service and the demo get a store. Modules that
+implement it import their heavy dependencies themselves; importing this package stays cheap so
+the CLI starts fast.
 """
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
+from pipelinelib.config import DEFAULT_DB
+from pipelinelib.errors import NotFoundError, StoreUnavailableError
 from pipelinelib.model import Choice, Manifest, ServiceBuild
+
+if TYPE_CHECKING:
+    from pipelinelib.ledger import DeploymentEntry
 
 
 @runtime_checkable
@@ -32,6 +40,10 @@ class ManifestStore(Protocol):
     def choices(self, job: str, *, limit: int = 100) -> list[Choice]:
         """``NUMBER-SUBJECT`` of the newest successful builds, newest first."""
 
+    def choice_lines(self, job: str, *, limit: int = 100) -> list[str]:
+        """``[str(c) for c in choices(job)]``; a store may answer it without building models
+        (the service's hottest route, ``GET .../choices``)."""
+
     def set_display_name(self, job: str, number: int, name: str) -> None:
         """Record the display name Jenkins shows for a build the store knows.
 
@@ -45,8 +57,14 @@ class ManifestStore(Protocol):
     def environments(self) -> dict[str, Manifest]:
         """The newest successful deployment of each environment."""
 
+    def environment_entries(self) -> dict[str, DeploymentEntry]:
+        """:meth:`environments` with the time each deployment was recorded (the board)."""
+
     def history(self, environment: str, *, limit: int = 100) -> list[Manifest]:
         """Deployments of one environment, newest first."""
+
+    def history_entries(self, environment: str, *, limit: int = 100) -> list[DeploymentEntry]:
+        """:meth:`history` with the time each deployment was recorded (the board)."""
 
     def service_builds_between(
         self, service: str, after: int, upto: int, *, limit: int = 100
@@ -54,4 +72,55 @@ class ManifestStore(Protocol):
         """A service's published builds with ``after < build <= upto``, newest first: the
         commits a promotion brings (``pipelinelib diff``)."""
 
+    def ping(self) -> None:
+        """Return when the store answers; StoreUnavailableError (or RemoteServiceError) if not."""
+
     def close(self) -> None: ...
+
+
+def sqlite_file(db: str) -> Path | None:
+    """The file of a ``sqlite:///PATH`` URL (None for other databases and in-memory SQLite)."""
+    prefix = "sqlite:///"
+    if not db.startswith(prefix):
+        return None
+    path = db[len(prefix) :].split("?", 1)[0]
+    return Path(path) if path and path != ":memory:" else None
+
+
+def open_store(
+    *,
+    server: str | None = None,
+    token: str | None = None,
+    db: str | None = None,
+    read_only: bool = False,
+) -> ManifestStore:
+    """The store the CLI, the service and the demo use; the caller closes it.
+
+    ``server`` (a manifest service base URL) wins: an :class:`~pipelinelib.store.http.HttpStore`
+    with ``token`` for writes. Otherwise the SQL store at ``db``, a SQLAlchemy URL
+    (``sqlite:///PATH`` or ``postgresql://USER@HOST/DB``; default ``PIPELINELIB_DB``'s default,
+    ``sqlite:///.pipelinelib/pipelinelib.db``), migrated to the newest schema.
+    StoreUnavailableError when the store's libraries are not installed.
+
+    ``read_only`` (status, diff, list-builds, import-artifacts): a SQLite store that does not
+    exist is a NotFoundError naming where it was looked for; a read never creates a store.
+    """
+    local = sqlite_file(db or DEFAULT_DB) if not server else None
+    if read_only and local is not None and not local.exists():
+        raise NotFoundError(
+            f"no store at {local} (resolved from {os.getcwd()}): nothing has been recorded "
+            "here. Run this where publish-artifact/record-deployment ran (after `make demo`: "
+            "cd demo-workdir), or pass --db URL or --server URL"
+        )
+    try:
+        if server:
+            from pipelinelib.store.http import HttpStore
+
+            return HttpStore(server, token=token)
+        from pipelinelib.store.sql import SqlStore
+
+        return SqlStore.from_url(db or DEFAULT_DB)
+    except ImportError as exc:  # pragma: no cover - only when the package is installed partially
+        raise StoreUnavailableError(
+            f"the store is not available in this installation: {exc}"
+        ) from exc

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pipelinelib import aws, pipeline
+from pipelinelib import pipeline
+from pipelinelib.aws import ecs as rollouts
 from pipelinelib.store.sql import SqlStore
 from tests.conftest import CliResult, CliRunner
 from tests.fakes.manifests import build_manifest, deploy_manifest, service_build
@@ -233,9 +234,9 @@ def test_a_failed_rollout_is_history_but_not_current(
     assert _record(run_cli, db, ws, "test", "deploy-test", 1).exit_code == 0
 
     def outcome(status: str) -> str:
-        state = aws.RolloutState("service1", status, "ecs-svc/1", "service1:7")
-        rollout = aws.ServiceRollout(state, "service1:7", (), 12.0)
-        return json.dumps(aws.RolloutOutcome("appcluster-test", (rollout,), 12.0).to_dict())
+        state = rollouts.RolloutState("service1", status, "ecs-svc/1", "service1:7")
+        rollout = rollouts.ServiceRollout(state, "service1:7", (), 12.0)
+        return json.dumps(rollouts.RolloutOutcome("appcluster-test", (rollout,), 12.0).to_dict())
 
     rollout = tmp_path / "rollout.json"
     rollout.write_text(outcome("ROLLED_BACK"))

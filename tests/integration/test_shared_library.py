@@ -508,7 +508,7 @@ def test_notify_build_colours_and_escapes_for_slack(
         ("bad-command", "pipelinelibOrchestrate: unknown orchestrate command 'rm'"),
         ("bad-stack", "pipelinelibOrchestrate: invalid stack name 'stack; id'"),
         ("bad-region", "pipelinelibOrchestrate: invalid region 'mars-1'"),
-        ("bad-timeout", "pipelinelibWaitRollout: invalid timeout '15 m'"),
+        ("bad-timeout", "pipelinelibWaitRollout: invalid duration '15 m'"),
         ("bad-cluster", "pipelinelibWaitRollout: invalid cluster name 'a b'"),
         ("bad-environment", "pipelinelibRecordDeployment: invalid environment name 'Live!'"),
         ("nul-byte", "pipelinelib: pipelinelib argument contains a NUL character"),

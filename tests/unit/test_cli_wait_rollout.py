@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from pipelinelib import aws
+from pipelinelib.aws import ecs as rollouts
+from pipelinelib.aws import session
 from tests.conftest import CliRunner
 from tests.fakes.aws import (
     CLUSTER,
@@ -73,8 +74,8 @@ def stubbed_aws(aws_credentials: None, monkeypatch: pytest.MonkeyPatch) -> Itera
     """The CLI's Aws() is this one, whose ECS client answers from a Stubber."""
     from botocore.stub import Stubber
 
-    client = aws.Aws(REGION)
-    monkeypatch.setattr(aws, "Aws", lambda region=None: client)
+    client = session.Aws(REGION)
+    monkeypatch.setattr(session, "Aws", lambda region=None: client)
     with Stubber(client.ecs()) as stubber:
         yield stubber
 
@@ -122,7 +123,7 @@ def test_rollback_exits_11_with_the_last_events(
     )
     assert result.exit_code == 11
     # The outcome is written on failure too: record-deployment --rollout puts it in the history.
-    written = aws.RolloutOutcome.from_dict(json.loads(outcome_file.read_text()))
+    written = rollouts.RolloutOutcome.from_dict(json.loads(outcome_file.read_text()))
     assert [(s.service, s.status) for s in written.services] == [("service1", "ROLLED_BACK")]
     assert (
         "    05:00:02 (service service1) rolling back to deployment ecs-svc/old." in result.stdout
@@ -176,7 +177,7 @@ def test_the_outcome_file_is_written_whatever_ends_the_wait(
         ]
     )
     assert result.exit_code == 3, result.stderr
-    written = aws.RolloutOutcome.from_dict(json.loads(output.read_text()))
+    written = rollouts.RolloutOutcome.from_dict(json.loads(output.read_text()))
     assert not written.is_successful
     assert {s.service: s.status for s in written.services} == {
         "service1": "IN_PROGRESS",

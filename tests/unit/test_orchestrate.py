@@ -510,7 +510,7 @@ def test_missing_or_empty_import_dir(
             stack_root, "plan", "render-test", REGION, "--import-dir", str(tmp_path / "empty")
         )
     )
-    assert empty.exit_code == 2 and "no *.env.groovy files" in empty.stderr
+    assert empty.exit_code == 3 and "no manifest.json and no *.env.groovy files" in empty.stderr
     assert fake_terraform.calls() == []
 
 

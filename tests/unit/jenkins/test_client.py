@@ -27,6 +27,7 @@ from pipelinelib.jenkins.client import (
 from pipelinelib.model import Choice, subject_of
 from tests.fakes import jenkins as fj
 from tests.fakes.hostile import MARKER
+from tests.fakes.scripted_server import scripted_server
 
 BASE = fj.BASE
 
@@ -150,29 +151,37 @@ def test_basic_auth_is_sent(client: JenkinsClient) -> None:
     assert responses.calls[0].request.headers["Authorization"] == "Basic Y2k6czNjcmV0LXRva2Vu"
 
 
-@responses.activate
-def test_500_then_200_is_retried_with_backoff(client: JenkinsClient, sleeps: list[float]) -> None:
-    url = f"{BASE}/job/j/api/json"
-    responses.get(url, status=500, body="<html>Server Error</html>")
-    responses.get(url, json=fj.job_builds([fj.run("j", 1)]))
-    assert [b.number for b in client.successful_builds("j")] == [1]
-    assert len(responses.calls) == 2
+# Retries are urllib3's (pipelinelib.retrying): `responses` replaces the adapter and never runs
+# urllib3's loop, so these talk to a real server on 127.0.0.1.
+
+
+def test_500_then_200_is_retried_with_backoff(sleeps: list[float]) -> None:
+    answers = [(500, {"error": "Server Error"}), (200, fj.job_builds([fj.run("j", 1)]))]
+    with scripted_server(answers) as (url, server):
+        client = JenkinsClient(url, retry=RetryPolicy(attempts=3), sleep=sleeps.append)
+        assert [b.number for b in client.successful_builds("j")] == [1]
+    assert len(server.requests) == 2
     assert sleeps == [0.5]
 
 
-@responses.activate
-def test_gateway_errors_back_off_exponentially_then_fail(
-    client: JenkinsClient, sleeps: list[float]
-) -> None:
-    url = f"{BASE}/job/j/api/json"
-    for status in (502, 503, 504):
-        responses.get(url, status=status)
-    with pytest.raises(
-        JenkinsError, match=r"HTTP 504 for GET http://jenkins\.example\.com/job/j/api/json"
-    ):
-        client.successful_builds("j")
-    assert len(responses.calls) == 3
+def test_gateway_errors_back_off_exponentially_then_fail(sleeps: list[float]) -> None:
+    with scripted_server([(502, None), (503, None), (504, None)]) as (url, server):
+        client = JenkinsClient(url, retry=RetryPolicy(attempts=3), sleep=sleeps.append)
+        with pytest.raises(JenkinsError, match=r"HTTP 504 for GET http://127\.0\.0\.1:\d+/job/j/"):
+            client.successful_builds("j")
+    assert len(server.requests) == 3
     assert sleeps == [0.5, 1.0]
+
+
+def test_a_500_on_a_post_is_retried_only_on_gateway_errors(sleeps: list[float]) -> None:
+    answers = [(200, fj.description(None)), (200, fj.crumb()), (502, None), (500, None)]
+    with scripted_server(answers) as (url, server):
+        client = JenkinsClient(url, retry=RetryPolicy(attempts=3), sleep=sleeps.append)
+        with pytest.raises(JenkinsError, match="HTTP 500 for POST"):
+            client.set_display_name("j", 3, "x")
+    assert [m for m, _ in server.requests] == ["GET", "GET", "POST", "POST"]
+    assert server.requests[1][1] == "/crumbIssuer/api/json"
+    assert sleeps == [0.5]
 
 
 @responses.activate

@@ -15,10 +15,11 @@ class Args implements Serializable {
     private static final long serialVersionUID = 1L
 
     static final String SERVICE_PATTERN = '^[a-z0-9][a-z0-9_-]{0,62}$'
-    static final String STACK_PATTERN = '^[a-z0-9][a-z0-9_-]{0,62}$'
+    static final String STACK_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$'  // pipelinelib/orchestrate.py STACK_RE
     static final String REGION_PATTERN = '^[a-z]{2}(-[a-z]+)+-[0-9]$'
     static final String CLUSTER_PATTERN = '^[A-Za-z0-9_-]{1,255}$'
-    static final String TIMEOUT_PATTERN = '^[0-9]+[smh]?$'
+    static final String ASCII_BLANKS = '^[ \\t\\n\\r\\f\\u000B]+|[ \\t\\n\\r\\f\\u000B]+$'
+    static final String DURATION_PATTERN = '^(?:([0-9]+)h)?(?:([0-9]+)m)?(?:([0-9]+)s)?$|^[0-9]+$'
     static final String RELATIVE_DIR_PATTERN = '^[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_][A-Za-z0-9_.-]*)*$'
     static final List<String> ORCHESTRATE_COMMANDS = ['init', 'plan', 'apply', 'destroy', 'plan-destroy', 'output', 'validate']
     static final String ENV_PREFIX = 'PL_ARG_'
@@ -90,6 +91,22 @@ class Args implements Serializable {
         return null
     }
 
+    /**
+     * A duration as pipelinelib's --timeout takes it (pipelinelib/formats/duration.py): a number
+     * of seconds, or hours/minutes/seconds such as 90s, 15m, 1h, 1h30m; units in any case,
+     * blanks around ignored; more than zero.
+     */
+    static String problemWithDuration(Object value) {
+        String text = value == null ? '' : value.toString().replaceAll(ASCII_BLANKS, '').toLowerCase(Locale.ROOT)
+        if (text.isEmpty() || !(text ==~ DURATION_PATTERN)) {
+            return "invalid duration ${describe(value)}: use a number of seconds or e.g. 90s, 15m, 1h, 1h30m"
+        }
+        if (!(text ==~ '.*[1-9].*')) {
+            return "duration ${describe(value)} must be more than zero"
+        }
+        return null
+    }
+
     static String problemWithPattern(Object value, String pattern, String what) {
         if (!(value instanceof CharSequence) || !(value.toString() ==~ pattern)) {
             return "invalid ${what} ${describe(value)}"
@@ -124,7 +141,7 @@ class Args implements Serializable {
         List<String> result = []
         for (String item : items) {
             int eq = item.indexOf('=')
-            String service = eq < 0 ? item : item.substring(0, eq)
+            String service = (eq < 0 ? item : item.substring(0, eq)).trim()
             String number = eq < 0 ? '' : item.substring(eq + 1)
             String problem = problemWithService(service) ?: problemWithBuildNumber(number)
             if (problem != null) {

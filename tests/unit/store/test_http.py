@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import pytest
-import requests
 import responses
 
-from pipelinelib.client import HttpStore
 from pipelinelib.config import SERVICE_HEADER
 from pipelinelib.errors import (
     AuthenticationError,
@@ -18,7 +16,9 @@ from pipelinelib.errors import (
     RemoteServiceError,
     StoreUnavailableError,
 )
+from pipelinelib.store.http import HttpStore
 from tests.fakes.manifests import build_manifest
+from tests.fakes.scripted_server import DROP, refused_url, scripted_server
 
 SERVER = "http://manifests.example:8080"
 SERVICE = {SERVICE_HEADER: "0.1.0"}  # every answer of the real service carries it
@@ -32,34 +32,40 @@ def store() -> HttpStore:
     return s
 
 
-@responses.activate
-def test_retries_502_503_504_with_exponential_backoff(store: HttpStore) -> None:
-    url = f"{SERVER}/api/v1/builds"
-    for status in (502, 503, 504):
-        responses.post(url, json={"error": "busy"}, status=status)
-    responses.post(url, json={}, status=201)
-    assert store.publish(build_manifest()) is True
-    assert store.sleeps == [0.1, 0.2, 0.4]  # type: ignore[attr-defined]
-    assert len(responses.calls) == 4
-    assert responses.calls[0].request.headers["Authorization"] == "Bearer " + "t" * 20
+def test_retries_502_503_504_with_exponential_backoff() -> None:
+    sleeps: list[float] = []
+    script = [(502, {"error": "busy"}), (503, {"error": "busy"}), (504, {"error": "busy"})]
+    with scripted_server([*script, (201, {})]) as (url, server):
+        store = HttpStore(url, token="t" * 20, retries=3, backoff=0.1, sleep=sleeps.append)
+        assert store.publish(build_manifest()) is True
+    assert sleeps == [0.1, 0.2, 0.4]
+    assert server.requests == [("POST", "/api/v1/builds")] * 4
 
 
-@responses.activate
-def test_retries_connection_errors_then_gives_up(store: HttpStore) -> None:
-    url = f"{SERVER}/api/v1/jobs/a/choices"
-    for _ in range(4):
-        responses.get(url, body=requests.ConnectionError("refused"))
+def test_gives_up_after_the_retries_with_the_gateways_answer() -> None:
+    sleeps: list[float] = []
+    with scripted_server([(503, {"error": "down for maintenance"})] * 3) as (url, server):
+        store = HttpStore(url, retries=2, backoff=0.1, sleep=sleeps.append)
+        with pytest.raises(StoreUnavailableError, match="down for maintenance"):
+            store.environments()
+    assert len(server.requests) == 3 and sleeps == [0.1, 0.2]
+
+
+def test_retries_connection_errors_then_gives_up() -> None:
+    sleeps: list[float] = []
+    store = HttpStore(refused_url(), retries=3, backoff=0.1, sleep=sleeps.append)
     with pytest.raises(StoreUnavailableError, match="is unreachable"):
         store.choices("a")
-    assert len(responses.calls) == 4
+    assert sleeps == [0.1, 0.2, 0.4]  # four attempts in all
 
 
-@responses.activate
-def test_an_identical_replay_after_a_lost_answer_is_not_created(store: HttpStore) -> None:
-    url = f"{SERVER}/api/v1/builds"
-    responses.post(url, body=requests.ConnectionError("reset after the server committed"))
-    responses.post(url, json={}, status=200)
-    assert store.publish(build_manifest()) is False
+def test_an_identical_replay_after_a_lost_answer_is_not_created() -> None:
+    sleeps: list[float] = []
+    # The service committed the publish but the answer was lost; the replay is answered 200.
+    with scripted_server([(DROP, None), (200, {})]) as (url, server):
+        store = HttpStore(url, retries=3, backoff=0.1, sleep=sleeps.append)
+        assert store.publish(build_manifest()) is False
+    assert server.requests == [("POST", "/api/v1/builds")] * 2 and sleeps == [0.1]
 
 
 @pytest.mark.parametrize(

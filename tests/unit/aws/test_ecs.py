@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from pipelinelib import aws
+from pipelinelib.aws import ecs as rollouts
+from pipelinelib.aws import session
 from pipelinelib.errors import NotFoundError, PermissionDeniedError, RolloutError
 from tests.fakes.aws import (
     CLUSTER,
@@ -31,10 +32,10 @@ NEW = task_definition("service1", 7)
 
 
 @pytest.fixture
-def stubbed(aws_credentials: None) -> Iterator[tuple[aws.Aws, Any]]:
+def stubbed(aws_credentials: None) -> Iterator[tuple[session.Aws, Any]]:
     from botocore.stub import Stubber
 
-    client = aws.Aws(REGION)
+    client = session.Aws(REGION)
     with Stubber(client.ecs()) as stubber:
         yield client, stubber
         stubber.assert_no_pending_responses()
@@ -69,7 +70,7 @@ def rolling(
 
 
 def test_in_progress_then_completed_reports_progress_and_new_events(
-    stubbed: tuple[aws.Aws, Any],
+    stubbed: tuple[session.Aws, Any],
 ) -> None:
     client, stubber = stubbed
     old_news = event(
@@ -89,13 +90,13 @@ def test_in_progress_then_completed_reports_progress_and_new_events(
         ),
     )
     clock = FakeClock()
-    seen: list[aws.RolloutProgress] = []
-    outcome = aws.wait_rollout(
+    seen: list[rollouts.RolloutProgress] = []
+    outcome = rollouts.wait_rollout(
         CLUSTER, ["service1"], aws=client, clock=clock, sleep=clock.sleep, on_progress=seen.append
     )
     assert outcome.is_successful
     (result,) = outcome.services
-    assert result.status == aws.COMPLETED
+    assert result.status == rollouts.COMPLETED
     assert result.deployed_task_definition == NEW
     assert result.elapsed == 20.0 and clock.sleeps == [10.0, 10.0]
     assert [(p.state.status, p.state.running, p.state.pending) for p in seen] == [
@@ -113,7 +114,7 @@ def test_in_progress_then_completed_reports_progress_and_new_events(
 
 
 def test_failed_rollout_names_the_service_and_its_last_events(
-    stubbed: tuple[aws.Aws, Any],
+    stubbed: tuple[session.Aws, Any],
 ) -> None:
     client, stubber = stubbed
     answer(stubber, rolling(0, pending=2))
@@ -136,7 +137,7 @@ def test_failed_rollout_names_the_service_and_its_last_events(
     )
     clock = FakeClock()
     with pytest.raises(RolloutError) as info:
-        aws.wait_rollout(CLUSTER, ["service1"], aws=client, clock=clock, sleep=clock.sleep)
+        rollouts.wait_rollout(CLUSTER, ["service1"], aws=client, clock=clock, sleep=clock.sleep)
     assert info.value.exit_code == 11
     message = str(info.value)
     assert "service1 FAILED: ECS deployment circuit breaker: tasks failed to start." in message
@@ -147,7 +148,7 @@ def test_failed_rollout_names_the_service_and_its_last_events(
 
 
 def test_circuit_breaker_rollback_is_a_failure_not_a_success(
-    stubbed: tuple[aws.Aws, Any],
+    stubbed: tuple[session.Aws, Any],
 ) -> None:
     client, stubber = stubbed
     answer(stubber, rolling(0, pending=2))
@@ -170,11 +171,11 @@ def test_circuit_breaker_rollback_is_a_failure_not_a_success(
         ),
     )
     clock = FakeClock()
-    outcome = aws.wait_rollout(
+    outcome = rollouts.wait_rollout(
         CLUSTER, ["service1"], aws=client, clock=clock, sleep=clock.sleep, raise_on_failure=False
     )
     (result,) = outcome.services
-    assert result.status == aws.ROLLED_BACK
+    assert result.status == rollouts.ROLLED_BACK
     assert f"now runs {OLD}, not the deployed {NEW}" in (result.state.reason or "")
     assert "rolling back to deploymentId" in (result.state.reason or "")
     assert (
@@ -186,7 +187,7 @@ def test_circuit_breaker_rollback_is_a_failure_not_a_success(
 
 
 def test_a_rollback_finished_before_waiting_started_is_caught(
-    stubbed: tuple[aws.Aws, Any],
+    stubbed: tuple[session.Aws, Any],
 ) -> None:
     client, stubber = stubbed
     rolled_back = service(
@@ -198,15 +199,15 @@ def test_a_rollback_finished_before_waiting_started_is_caught(
     )
     answer(stubber, rolled_back)
     clock = FakeClock()
-    outcome = aws.wait_rollout(
+    outcome = rollouts.wait_rollout(
         CLUSTER, ["service1"], aws=client, clock=clock, sleep=clock.sleep, raise_on_failure=False
     )
-    assert outcome.services[0].status == aws.ROLLED_BACK
+    assert outcome.services[0].status == rollouts.ROLLED_BACK
     assert clock.sleeps == []
 
 
 def test_an_expected_deployment_ecs_never_shows_times_out_it_is_not_rolled_back(
-    stubbed: tuple[aws.Aws, Any],
+    stubbed: tuple[session.Aws, Any],
 ) -> None:
     # Only the old deployment, no FAILED one, no circuit-breaker event: no evidence of a
     # rollback (ECS may simply not show the new deployment yet). Only the deadline decides.
@@ -215,7 +216,7 @@ def test_an_expected_deployment_ecs_never_shows_times_out_it_is_not_rolled_back(
     for _ in range(4):  # polls at 0, 10, 20, 30
         answer(stubber, only_old)
     clock = FakeClock()
-    outcome = aws.wait_rollout(
+    outcome = rollouts.wait_rollout(
         CLUSTER,
         expected_task_definitions={"service1": NEW},
         timeout=30,
@@ -225,14 +226,14 @@ def test_an_expected_deployment_ecs_never_shows_times_out_it_is_not_rolled_back(
         raise_on_failure=False,
     )
     (result,) = outcome.services
-    assert result.status == aws.TIMED_OUT
+    assert result.status == rollouts.TIMED_OUT
     assert f"ECS does not show a deployment of {NEW} yet (the service runs {OLD})" in (
         result.state.reason or ""
     )
 
 
 def test_a_first_poll_without_the_new_deployment_is_pending_not_rolled_back(
-    stubbed: tuple[aws.Aws, Any],
+    stubbed: tuple[session.Aws, Any],
 ) -> None:
     # The field report: wait-rollout --task-definition service1=...:7 right after the apply;
     # DescribeServices is eventually consistent and first shows only the old deployment.
@@ -242,7 +243,7 @@ def test_a_first_poll_without_the_new_deployment_is_pending_not_rolled_back(
     answer(stubber, service("service1", [deployment("ecs-svc/new", NEW, rollout="COMPLETED")]))
     clock = FakeClock()
     seen: list[str] = []
-    outcome = aws.wait_rollout(
+    outcome = rollouts.wait_rollout(
         CLUSTER,
         expected_task_definitions={"service1": "service1:7"},
         aws=client,
@@ -250,7 +251,7 @@ def test_a_first_poll_without_the_new_deployment_is_pending_not_rolled_back(
         sleep=clock.sleep,
         on_progress=lambda p: seen.append(p.state.status),
     )
-    assert outcome.services[0].status == aws.COMPLETED
+    assert outcome.services[0].status == rollouts.COMPLETED
     assert outcome.services[0].state.deployment_id == "ecs-svc/new"
     assert seen == ["IN_PROGRESS", "IN_PROGRESS", "COMPLETED"]
 
@@ -264,7 +265,7 @@ def test_a_first_poll_without_the_new_deployment_is_pending_not_rolled_back(
     ],
 )
 def test_transient_poll_failures_mid_wait_are_retried_until_the_deadline(
-    stubbed: tuple[aws.Aws, Any], code: str, status: int
+    stubbed: tuple[session.Aws, Any], code: str, status: int
 ) -> None:
     client, stubber = stubbed
     answer(stubber, rolling(0, pending=2))
@@ -277,8 +278,8 @@ def test_transient_poll_failures_mid_wait_are_retried_until_the_deadline(
         )
     answer(stubber, service("service1", [deployment("ecs-svc/new", NEW, rollout="COMPLETED")]))
     clock = FakeClock()
-    written: list[aws.RolloutOutcome] = []
-    outcome = aws.wait_rollout(
+    written: list[rollouts.RolloutOutcome] = []
+    outcome = rollouts.wait_rollout(
         CLUSTER,
         ["service1"],
         aws=client,
@@ -286,21 +287,23 @@ def test_transient_poll_failures_mid_wait_are_retried_until_the_deadline(
         sleep=clock.sleep,
         on_outcome=written.append,
     )
-    assert outcome.services[0].status == aws.COMPLETED
+    assert outcome.services[0].status == rollouts.COMPLETED
     assert clock.sleeps == [10.0, 10.0, 20.0, 40.0]  # backoff doubles after each failed poll
     assert written == [outcome]
 
 
-def test_a_wait_ended_by_an_error_still_reports_its_outcome(stubbed: tuple[aws.Aws, Any]) -> None:
+def test_a_wait_ended_by_an_error_still_reports_its_outcome(
+    stubbed: tuple[session.Aws, Any],
+) -> None:
     client, stubber = stubbed
     answer(stubber, rolling(0, pending=2))
     stubber.add_client_error(
         "describe_services", service_error_code="AccessDeniedException", http_status_code=400
     )
     clock = FakeClock()
-    written: list[aws.RolloutOutcome] = []
+    written: list[rollouts.RolloutOutcome] = []
     with pytest.raises(PermissionDeniedError):
-        aws.wait_rollout(
+        rollouts.wait_rollout(
             CLUSTER,
             ["service1"],
             aws=client,
@@ -309,14 +312,14 @@ def test_a_wait_ended_by_an_error_still_reports_its_outcome(stubbed: tuple[aws.A
             on_outcome=written.append,
         )
     (outcome,) = written
-    assert outcome.services[0].status == aws.IN_PROGRESS
+    assert outcome.services[0].status == rollouts.IN_PROGRESS
     assert "the wait ended before a verdict (PermissionDeniedError: access denied" in (
         outcome.services[0].state.reason or ""
     )
     assert not outcome.is_successful
 
 
-def test_timeout_names_the_service_and_its_last_events(stubbed: tuple[aws.Aws, Any]) -> None:
+def test_timeout_names_the_service_and_its_last_events(stubbed: tuple[session.Aws, Any]) -> None:
     client, stubber = stubbed
     stuck = rolling(
         1,
@@ -327,7 +330,7 @@ def test_timeout_names_the_service_and_its_last_events(stubbed: tuple[aws.Aws, A
         answer(stubber, stuck)
     clock = FakeClock()
     with pytest.raises(RolloutError) as info:
-        aws.wait_rollout(
+        rollouts.wait_rollout(
             CLUSTER, ["service1"], timeout=25, aws=client, clock=clock, sleep=clock.sleep
         )
     assert clock.sleeps == [10.0, 10.0, 5.0]
@@ -337,7 +340,7 @@ def test_timeout_names_the_service_and_its_last_events(stubbed: tuple[aws.Aws, A
 
 
 def test_services_are_described_ten_at_a_time_and_done_ones_are_not_asked_again(
-    stubbed: tuple[aws.Aws, Any],
+    stubbed: tuple[session.Aws, Any],
 ) -> None:
     client, stubber = stubbed
     names = [f"svc{i:02d}" for i in range(12)]
@@ -355,12 +358,12 @@ def test_services_are_described_ten_at_a_time_and_done_ones_are_not_asked_again(
     answer(stubber, done("svc10"), busy("svc11"), names=["svc10", "svc11"])
     answer(stubber, done("svc11"), names=["svc11"])
     clock = FakeClock()
-    outcome = aws.wait_rollout(CLUSTER, names, aws=client, clock=clock, sleep=clock.sleep)
+    outcome = rollouts.wait_rollout(CLUSTER, names, aws=client, clock=clock, sleep=clock.sleep)
     assert [s.service for s in outcome.services] == names
-    assert all(s.status == aws.COMPLETED for s in outcome.services)
+    assert all(s.status == rollouts.COMPLETED for s in outcome.services)
 
 
-def test_unknown_service_is_not_found(stubbed: tuple[aws.Aws, Any]) -> None:
+def test_unknown_service_is_not_found(stubbed: tuple[session.Aws, Any]) -> None:
     client, stubber = stubbed
     stubber.add_response(
         "describe_services",
@@ -368,7 +371,7 @@ def test_unknown_service_is_not_found(stubbed: tuple[aws.Aws, Any]) -> None:
         {"cluster": CLUSTER, "services": ["nope"]},
     )
     with pytest.raises(NotFoundError, match=r"ECS services not found .* in cluster beta: nope"):
-        aws.wait_rollout(CLUSTER, ["nope"], aws=client)
+        rollouts.wait_rollout(CLUSTER, ["nope"], aws=client)
 
 
 # --- moto: real ECS API calls for what moto models --------------------------------------------
@@ -386,7 +389,7 @@ def create_service(ecs: Any, name: str, desired: int) -> str:
 def test_moto_service_that_reached_its_count_is_completed(ecs: Any) -> None:
     ecs.create_cluster(clusterName=CLUSTER)
     td = create_service(ecs, "service1", desired=0)
-    outcome = aws.wait_rollout(CLUSTER, ["service1"], aws=aws.Aws(REGION))
+    outcome = rollouts.wait_rollout(CLUSTER, ["service1"], aws=session.Aws(REGION))
     assert outcome.is_successful
     assert outcome.services[0].deployed_task_definition == td
 
@@ -396,8 +399,13 @@ def test_moto_service_that_never_gets_its_tasks_times_out(ecs: Any) -> None:
     create_service(ecs, "service1", desired=2)  # moto starts no task unless told to
     clock = FakeClock()
     with pytest.raises(RolloutError, match="service1 TIMED_OUT"):
-        aws.wait_rollout(
-            CLUSTER, ["service1"], timeout=60, aws=aws.Aws(REGION), clock=clock, sleep=clock.sleep
+        rollouts.wait_rollout(
+            CLUSTER,
+            ["service1"],
+            timeout=60,
+            aws=session.Aws(REGION),
+            clock=clock,
+            sleep=clock.sleep,
         )
     assert sum(clock.sleeps) == 60
 
@@ -407,69 +415,59 @@ def test_moto_without_named_services_follows_only_rollouts_under_way(ecs: Any) -
     create_service(ecs, "steady", desired=0)
     create_service(ecs, "rolling", desired=1)
     clock = FakeClock()
-    outcome = aws.wait_rollout(
+    outcome = rollouts.wait_rollout(
         CLUSTER,
         timeout=30,
-        aws=aws.Aws(REGION),
+        aws=session.Aws(REGION),
         clock=clock,
         sleep=clock.sleep,
         raise_on_failure=False,
     )
     statuses = {s.service: s.status for s in outcome.services}
-    assert statuses == {"rolling": aws.TIMED_OUT, "steady": aws.UNCHANGED}
+    assert statuses == {"rolling": rollouts.TIMED_OUT, "steady": rollouts.UNCHANGED}
 
 
 def test_moto_unknown_cluster_is_not_found(ecs: Any) -> None:
     with pytest.raises(NotFoundError, match="cluster not found"):
-        aws.wait_rollout("nowhere", ["service1"], aws=aws.Aws(REGION))
-
-
-@pytest.mark.parametrize(
-    ("text", "seconds"),
-    [("90s", 90), ("15m", 900), ("1h", 3600), ("1h30m", 5400), ("45", 45), (" 2M ", 120)],
-)
-def test_parse_duration(text: str, seconds: float) -> None:
-    assert aws.parse_duration(text) == seconds
-
-
-@pytest.mark.parametrize("text", ["", "0", "0s", "15 minutes", "-5", "1.5h", "m"])
-def test_parse_duration_refuses(text: str) -> None:
-    with pytest.raises(Exception, match="duration"):
-        aws.parse_duration(text)
+        rollouts.wait_rollout("nowhere", ["service1"], aws=session.Aws(REGION))
 
 
 def test_expected_revision_as_family_revision_matches_the_arn(
-    stubbed: tuple[aws.Aws, Any],
+    stubbed: tuple[session.Aws, Any],
 ) -> None:
     client, stubber = stubbed
     answer(stubber, rolling(0, pending=2))
     answer(stubber, service("service1", [deployment("ecs-svc/new", NEW, rollout="COMPLETED")]))
     clock = FakeClock()
-    outcome = aws.wait_rollout(
+    outcome = rollouts.wait_rollout(
         CLUSTER,
         expected_task_definitions={"service1": "service1:7"},
         aws=client,
         clock=clock,
         sleep=clock.sleep,
     )
-    assert outcome.services[0].status == aws.COMPLETED
+    assert outcome.services[0].status == rollouts.COMPLETED
     assert outcome.services[0].state.deployment_id == "ecs-svc/new"
 
 
-def test_a_new_deployment_of_the_same_revision_is_followed(stubbed: tuple[aws.Aws, Any]) -> None:
+def test_a_new_deployment_of_the_same_revision_is_followed(
+    stubbed: tuple[session.Aws, Any],
+) -> None:
     client, stubber = stubbed
     answer(stubber, rolling(0, pending=2))
     # someone forced a new deployment of the same task definition: keep following that one
     answer(stubber, service("service1", [deployment("ecs-svc/forced", NEW, running=1)]))
     answer(stubber, service("service1", [deployment("ecs-svc/forced", NEW, rollout="COMPLETED")]))
     clock = FakeClock()
-    outcome = aws.wait_rollout(CLUSTER, ["service1"], aws=client, clock=clock, sleep=clock.sleep)
-    assert outcome.services[0].status == aws.COMPLETED
+    outcome = rollouts.wait_rollout(
+        CLUSTER, ["service1"], aws=client, clock=clock, sleep=clock.sleep
+    )
+    assert outcome.services[0].status == rollouts.COMPLETED
     assert outcome.services[0].state.deployment_id == "ecs-svc/forced"
 
 
 def test_service_task_definition_changed_under_a_primary_is_not_success(
-    stubbed: tuple[aws.Aws, Any],
+    stubbed: tuple[session.Aws, Any],
 ) -> None:
     client, stubber = stubbed
     answer(stubber, rolling(0, pending=2))
@@ -478,15 +476,15 @@ def test_service_task_definition_changed_under_a_primary_is_not_success(
         service("service1", [deployment("ecs-svc/new", NEW, rollout="COMPLETED")], task_def=OLD),
     )
     clock = FakeClock()
-    outcome = aws.wait_rollout(
+    outcome = rollouts.wait_rollout(
         CLUSTER, ["service1"], aws=client, clock=clock, sleep=clock.sleep, raise_on_failure=False
     )
-    assert outcome.services[0].status == aws.ROLLED_BACK
+    assert outcome.services[0].status == rollouts.ROLLED_BACK
     assert f"now runs {OLD}, not the deployed {NEW}" in (outcome.services[0].state.reason or "")
 
 
 def test_hostile_event_text_reaches_the_callback_as_one_printable_line(
-    stubbed: tuple[aws.Aws, Any],
+    stubbed: tuple[session.Aws, Any],
 ) -> None:
     from tests.fakes.hostile import corpus
 
@@ -496,8 +494,8 @@ def test_hostile_event_text_reaches_the_callback_as_one_printable_line(
     answer(stubber, service("service1", [deployment("ecs-svc/new", NEW, running=1)], events))
     answer(stubber, service("service1", [deployment("ecs-svc/new", NEW, rollout="COMPLETED")]))
     clock = FakeClock()
-    seen: list[aws.RolloutProgress] = []
-    aws.wait_rollout(
+    seen: list[rollouts.RolloutProgress] = []
+    rollouts.wait_rollout(
         CLUSTER, ["service1"], aws=client, clock=clock, sleep=clock.sleep, on_progress=seen.append
     )
     messages = [str(e) for e in seen[0].new_events]
@@ -507,7 +505,7 @@ def test_hostile_event_text_reaches_the_callback_as_one_printable_line(
 
 
 def test_outcome_round_trips_through_json_for_record_deployment(
-    stubbed: tuple[aws.Aws, Any],
+    stubbed: tuple[session.Aws, Any],
 ) -> None:
     import json
 
@@ -522,13 +520,13 @@ def test_outcome_round_trips_through_json_for_record_deployment(
         ),
     )
     clock = FakeClock()
-    outcome = aws.wait_rollout(
+    outcome = rollouts.wait_rollout(
         CLUSTER, ["service1"], aws=client, clock=clock, sleep=clock.sleep, raise_on_failure=False
     )
     text = json.dumps(outcome.to_dict())
-    again = aws.RolloutOutcome.from_dict(json.loads(text))
+    again = rollouts.RolloutOutcome.from_dict(json.loads(text))
     assert again == outcome
-    assert not again.is_successful and again.services[0].status == aws.ROLLED_BACK
+    assert not again.is_successful and again.services[0].status == rollouts.ROLLED_BACK
 
 
 @pytest.mark.parametrize(
@@ -545,14 +543,16 @@ def test_outcome_round_trips_through_json_for_record_deployment(
 def test_outcome_from_dict_refuses_what_wait_rollout_never_wrote(mutate: Any) -> None:
     from pipelinelib.errors import InvalidInputError
 
-    state = aws.RolloutState("service1", aws.FAILED, "ecs-svc/1", NEW, 0, 2, 0, 3, "boom")
-    data = aws.RolloutOutcome(CLUSTER, (aws.ServiceRollout(state, NEW, (), 1.0),), 1.0).to_dict()
+    state = rollouts.RolloutState("service1", rollouts.FAILED, "ecs-svc/1", NEW, 0, 2, 0, 3, "boom")
+    data = rollouts.RolloutOutcome(
+        CLUSTER, (rollouts.ServiceRollout(state, NEW, (), 1.0),), 1.0
+    ).to_dict()
     mutate(data)
     with pytest.raises(InvalidInputError, match="not a wait-rollout outcome"):
-        aws.RolloutOutcome.from_dict(data)
+        rollouts.RolloutOutcome.from_dict(data)
 
 
-def test_blue_green_services_are_refused_not_waited_for(stubbed: tuple[aws.Aws, Any]) -> None:
+def test_blue_green_services_are_refused_not_waited_for(stubbed: tuple[session.Aws, Any]) -> None:
     from pipelinelib.errors import InvalidInputError
 
     client, stubber = stubbed
@@ -562,11 +562,11 @@ def test_blue_green_services_are_refused_not_waited_for(stubbed: tuple[aws.Aws, 
     with pytest.raises(
         InvalidInputError, match="not deployed by the ECS rolling-update controller"
     ):
-        aws.wait_rollout(CLUSTER, ["service1"], aws=client)
+        rollouts.wait_rollout(CLUSTER, ["service1"], aws=client)
 
 
 def test_blue_green_services_of_a_listed_cluster_are_left_alone(
-    stubbed: tuple[aws.Aws, Any],
+    stubbed: tuple[session.Aws, Any],
 ) -> None:
     client, stubber = stubbed
     blue_green = service("green", [deployment("ecs-svc/g", task_definition("green", 3))])
@@ -577,5 +577,5 @@ def test_blue_green_services_of_a_listed_cluster_are_left_alone(
         {"cluster": CLUSTER},
     )
     answer(stubber, blue_green)
-    outcome = aws.wait_rollout(CLUSTER, aws=client)
-    assert [(s.service, s.status) for s in outcome.services] == [("green", aws.UNCHANGED)]
+    outcome = rollouts.wait_rollout(CLUSTER, aws=client)
+    assert [(s.service, s.status) for s in outcome.services] == [("green", rollouts.UNCHANGED)]

@@ -1,7 +1,8 @@
 """``HttpStore``: the :class:`~pipelinelib.store.ManifestStore` protocol over the service's API.
 
 One ``requests.Session`` (connection reuse), connect and read timeouts, and retries with
-exponential backoff on connection errors and 502/503/504 only. Retrying a publish is safe: the
+exponential backoff on connection errors and 502/503/504 only (urllib3's ``Retry`` mounted on
+the session, see :mod:`pipelinelib.retrying`). Retrying a publish is safe: the
 service answers an identical replay with 200, so a publish whose answer was lost is not doubled.
 HTTP errors come back as the same error classes the SQL store raises, with the server's message.
 """
@@ -12,10 +13,11 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import requests
+from requests.adapters import HTTPAdapter
 
 from pipelinelib.config import SERVICE_HEADER
 from pipelinelib.errors import (
@@ -39,6 +41,10 @@ from pipelinelib.model import (
     validate_job_name,
     validate_service_name,
 )
+from pipelinelib.retrying import BackoffRetry
+
+if TYPE_CHECKING:
+    from pipelinelib.ledger import DeploymentEntry
 
 log = logging.getLogger(__name__)
 
@@ -71,8 +77,30 @@ class HttpStore:
         self.timeout = timeout
         self.retries = retries
         self.backoff = backoff
-        self._sleep = sleep
         self.session = requests.Session()
+        # urllib3 retries connection errors, read errors and 502/503/504, on every method: the
+        # service answers an identical replay of a publish with 200. After the last retry the
+        # gateway status itself is returned (StoreUnavailableError below).
+        retry = BackoffRetry(
+            total=retries,
+            connect=retries,
+            read=retries,
+            status=retries,
+            other=0,
+            redirect=0,
+            allowed_methods=None,
+            status_forcelist=RETRY_STATUSES,
+            backoff_factor=backoff,
+            backoff_max=30.0,
+            raise_on_status=False,
+            raise_on_redirect=False,
+            respect_retry_after_header=False,
+            sleep=sleep,
+            on_retry=self._report_retry,
+        )
+        adapter = HTTPAdapter(max_retries=retry)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
         self.session.headers["User-Agent"] = "pipelinelib"
         self.session.headers["Accept"] = "application/json"
         if token:
@@ -82,35 +110,20 @@ class HttpStore:
 
     def _request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         url = self.server + path
-        attempt = 0
-        while True:
-            try:
-                response = self.session.request(method, url, timeout=self.timeout, **kwargs)
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                # A read timeout may hide a publish that happened; replaying it is still safe.
-                if attempt >= self.retries:
-                    raise StoreUnavailableError(
-                        f"the manifest service at {self.server} is unreachable: {exc}"
-                    ) from exc
-                problem = f"{type(exc).__name__}"
-            except requests.RequestException as exc:
-                raise StoreUnavailableError(f"request to {url} failed: {exc}") from exc
-            else:
-                if response.status_code not in RETRY_STATUSES or attempt >= self.retries:
-                    return self._checked(response)
-                problem = f"HTTP {response.status_code}"
-            delay = self.backoff * (2**attempt)
-            attempt += 1
-            log.warning(
-                "%s %s: %s; retry %d/%d in %.2fs",
-                method,
-                path,
-                problem,
-                attempt,
-                self.retries,
-                delay,
-            )
-            self._sleep(delay)
+        try:
+            response = self.session.request(method, url, timeout=self.timeout, **kwargs)
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            # Raised once the retries are spent. A read timeout may hide a publish that
+            # happened; replaying it was still safe.
+            raise StoreUnavailableError(
+                f"the manifest service at {self.server} is unreachable: {exc}"
+            ) from exc
+        except requests.RequestException as exc:
+            raise StoreUnavailableError(f"request to {url} failed: {exc}") from exc
+        return self._checked(response)
+
+    def _report_retry(self, url: str, retry: int, delay: float, reason: str) -> None:
+        log.warning("%s: %s; retry %d/%d in %.2fs", url, reason, retry, self.retries, delay)
 
     def _checked(self, response: requests.Response) -> requests.Response:
         status = response.status_code
@@ -186,6 +199,9 @@ class HttpStore:
         except InvalidInputError as exc:
             raise RemoteServiceError(f"the manifest service sent a bad choice: {exc}") from exc
 
+    def choice_lines(self, job: str, *, limit: int = 100) -> list[str]:
+        return [str(c) for c in self.choices(job, limit=limit)]
+
     def set_display_name(self, job: str, number: int, name: str) -> None:
         number = validate_build_number(number)
         self._request(
@@ -239,10 +255,22 @@ class HttpStore:
             raise RemoteServiceError("the manifest service sent unexpected environments")
         return {name: _manifest(item) for name, item in envs.items()}
 
+    def environment_entries(self) -> dict[str, DeploymentEntry]:
+        """:meth:`environments`; the API does not send when each was recorded (None)."""
+        from pipelinelib.ledger import DeploymentEntry
+
+        return {name: DeploymentEntry(m) for name, m in self.environments().items()}
+
     def history(self, environment: str, *, limit: int = 100) -> list[Manifest]:
         validate_environment_name(environment)
         data = self._get_json(f"/api/v1/environments/{environment}/history", limit=limit)
         return [_manifest(item) for item in _list(data, "deployments")]
+
+    def history_entries(self, environment: str, *, limit: int = 100) -> list[DeploymentEntry]:
+        """:meth:`history`; the API does not send when each was recorded (None)."""
+        from pipelinelib.ledger import DeploymentEntry
+
+        return [DeploymentEntry(m) for m in self.history(environment, limit=limit)]
 
     def ping(self) -> None:
         self._request("GET", "/healthz")

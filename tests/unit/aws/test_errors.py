@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 
-from pipelinelib import aws
+from pipelinelib.aws import ecr as images
+from pipelinelib.aws import ecs as rollouts
+from pipelinelib.aws import session
 from pipelinelib.errors import (
     AuthenticationError,
     AwsError,
@@ -60,7 +62,7 @@ def throttling_endpoint(
 def test_no_credentials() -> None:
     # tests.fixtures.aws removes every credential source: no env, no files, no metadata service
     with pytest.raises(AuthenticationError) as info:
-        aws.verify_images([aws_build()])
+        images.verify_images([aws_build()])
     assert info.value.exit_code == 5
     assert str(info.value).startswith("no AWS credentials to describe images in ECR repository")
     assert "AWS_ACCESS_KEY_ID" in str(info.value)
@@ -69,7 +71,7 @@ def test_no_credentials() -> None:
 def test_no_region(aws_credentials: None, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("AWS_DEFAULT_REGION")
     with pytest.raises(InvalidInputError) as info:
-        aws.wait_rollout(CLUSTER, ["service1"])
+        rollouts.wait_rollout(CLUSTER, ["service1"])
     assert info.value.exit_code == 2
     assert "no AWS region to create the ecs client: pass --region or set AWS_REGION" in str(
         info.value
@@ -79,7 +81,7 @@ def test_no_region(aws_credentials: None, monkeypatch: pytest.MonkeyPatch) -> No
 def test_access_denied_names_the_action(aws_credentials: None) -> None:
     from botocore.stub import Stubber
 
-    client = aws.Aws(REGION)
+    client = session.Aws(REGION)
     with Stubber(client.ecr(REGION)) as stubber:
         stubber.add_client_error(
             "describe_images",
@@ -89,7 +91,7 @@ def test_access_denied_names_the_action(aws_credentials: None) -> None:
             http_status_code=400,
         )
         with pytest.raises(PermissionDeniedError) as info:
-            aws.verify_images([aws_build()], aws=client)
+            images.verify_images([aws_build()], aws=client)
     assert info.value.exit_code == 5
     message = str(info.value)
     assert message.startswith("access denied: the AWS identity may not call DescribeImages")
@@ -103,13 +105,13 @@ def test_throttling_is_retried_with_backoff_until_the_deadline_then_reported(
     # botocore retries twice per poll; wait-rollout keeps polling (10, 20, 30 s apart on its
     # fake clock) until the 60 s deadline, and only then gives up: TIMED_OUT, exit 11.
     clock = FakeClock()
-    written: list[aws.RolloutOutcome] = []
+    written: list[rollouts.RolloutOutcome] = []
     with pytest.raises(RolloutError) as info:
-        aws.wait_rollout(
+        rollouts.wait_rollout(
             CLUSTER,
             ["service1"],
             timeout=60,
-            aws=aws.Aws(REGION, max_attempts=2),
+            aws=session.Aws(REGION, max_attempts=2),
             clock=clock,
             sleep=clock.sleep,
             on_outcome=written.append,
@@ -122,19 +124,19 @@ def test_throttling_is_retried_with_backoff_until_the_deadline_then_reported(
         info.value
     )
     (outcome,) = written
-    assert outcome.services[0].status == aws.TIMED_OUT
+    assert outcome.services[0].status == rollouts.TIMED_OUT
 
 
 def test_unreachable_endpoint(aws_credentials: None, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # discard port: nothing listens
     with pytest.raises(AwsError, match="cannot reach AWS to describe images in ECR repository"):
-        aws.verify_images([aws_build()], aws=aws.Aws(max_attempts=1))
+        images.verify_images([aws_build()], aws=session.Aws(max_attempts=1))
 
 
 def test_rejected_credentials(aws_credentials: None) -> None:
     from botocore.stub import Stubber
 
-    client = aws.Aws(REGION)
+    client = session.Aws(REGION)
     with Stubber(client.ecs()) as stubber:
         stubber.add_client_error(
             "describe_services",
@@ -142,12 +144,12 @@ def test_rejected_credentials(aws_credentials: None) -> None:
             service_message="The security token included in the request is expired",
         )
         with pytest.raises(AuthenticationError, match=r"AWS refused the credentials .* expired"):
-            aws.wait_rollout(CLUSTER, ["service1"], aws=client)
+            rollouts.wait_rollout(CLUSTER, ["service1"], aws=client)
 
 
 def test_errors_that_are_not_botocore_errors_pass_through() -> None:
-    assert aws.translate_error(ValueError("x"), "do it") is None
-    with pytest.raises(ValueError, match="x"), aws.aws_errors("do it"):
+    assert session.translate_error(ValueError("x"), "do it") is None
+    with pytest.raises(ValueError, match="x"), session.aws_errors("do it"):
         raise ValueError("x")
 
 
