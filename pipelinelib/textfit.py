@@ -136,7 +136,7 @@ def fit_subject(line: str) -> str:
     """One line for a choice label: at most 120 characters, ending with ``…`` when cut."""
     if len(line) <= CHOICE_SUBJECT_CHARS:
         return line
-    return line[: CHOICE_SUBJECT_CHARS - 1].rstrip() + ELLIPSIS
+    return line[: CHOICE_SUBJECT_CHARS - 1] + ELLIPSIS
 
 
 def fit_store_text(text: str, limit: int) -> str:

@@ -8,7 +8,8 @@
  *   2. when the service does not answer (refused, timed out, non-200), from Jenkins' own build
  *      list: the job's completed builds at or over SUCCESS, newest first, at most <limit>, each
  *      as "${number}-${subject}" with the subject made exactly as the service makes it (first line
- *      of the display name, control characters removed, trimmed, at most 120 characters).
+ *      of the display name, control characters removed, trimmed, at most 120 characters; a
+ *      longer one is cut to 119 and U+2026 '…').
  *
  * Setup (docs/jenkins-integration.md): paste this file into the parameter's script box and edit
  * the two defaults below. Inputs can also be bound as variables (the tests do): serviceUrl,
@@ -71,8 +72,8 @@ def subjectOf = { Object displayName, Object number ->
     int end = 0
     while (end < cps.size() && !isLineBreak(cps[end])) { end++ }
     List<Integer> first = strip(cps.subList(0, end).findAll { Character.getType(it as int) != Character.CONTROL })
-    if (first.size() > 120) {
-        first = first.subList(0, 120)
+    if (first.size() > 120) {  // cut and marked, as pipelinelib.textfit.fit_subject does
+        first = first.subList(0, 119) + [0x2026]
     }
     if (first.isEmpty()) {
         return '#' + number
