@@ -193,3 +193,14 @@ def test_set_display_name_print_shows_the_cut_name(run_cli: CliRunner, tmp_path:
 def test_service_build_keeps_the_whole_message() -> None:
     entry = ServiceBuild(name="s", build=1, commit_message="m" * 100_000)
     assert entry.commit_message is not None and len(entry.commit_message) == 100_000
+
+
+def test_a_non_ascii_display_name_is_cut_by_the_form_limit_too() -> None:
+    # 'é' * 32,767 fits a Groovy constant (65,534 bytes) but its configSubmit form would be
+    # 262,000+ bytes (JSON \\u00e9, URL-encoded): the form limit cuts it further.
+    text = "é" * 32_767
+    assert modified_utf8_length(fit_groovy_constant(text)) <= GROOVY_CONSTANT_BYTES
+    name = fit_display_name(text)
+    assert display_name_form_bytes(name) <= DISPLAY_NAME_FORM_BYTES
+    assert display_name_form_bytes(name) > DISPLAY_NAME_FORM_BYTES - 200
+    assert name.endswith(f"of {len(text):,} characters shown; the whole text is in manifest.json]")
