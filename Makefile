@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# checkov lives in its own virtualenv: its pinned dependencies (boto3, networkx...) stay out of ours.
+CHECKOV_VERSION := 3.3.30
+CHECKOV := $(VENV)/checkov/bin/checkov
 
 .PHONY: demo test lint format tools venv bench docs clean
 
@@ -15,6 +18,11 @@ $(STAMP): setup.cfg pyproject.toml
 
 venv: $(STAMP)
 
+$(CHECKOV): Makefile
+	$(PYTHON) -m venv $(VENV)/checkov
+	$(VENV)/checkov/bin/python -m pip install --quiet 'checkov==$(CHECKOV_VERSION)'
+	touch $(CHECKOV)
+
 tools:
 	bash scripts/install-tools.sh
 
@@ -22,10 +30,13 @@ demo: $(STAMP)
 	rm -rf demo-workdir
 	$(BIN)/pipelinelib demo --workdir demo-workdir
 
-lint: $(STAMP)
-	$(BIN)/ruff check pipelinelib tests bench scripts
-	$(BIN)/ruff format --check pipelinelib tests bench scripts
+lint: $(STAMP) $(CHECKOV)
+	$(BIN)/ruff check pipelinelib tests bench scripts docker
+	$(BIN)/ruff format --check pipelinelib tests bench scripts docker
 	$(BIN)/mypy
+	$(BIN)/hadolint --no-color Dockerfile
+	sh -n docker/entrypoint.sh
+	$(BIN)/python scripts/checkov_baseline.py --checkov $(CHECKOV) terraform
 
 format: $(STAMP)
 	$(BIN)/ruff format pipelinelib tests bench scripts

@@ -69,6 +69,7 @@ def main() -> None:
         store.close()
         tokens = root / "tokens"
         tokens.write_text("")
+        tokens.chmod(0o600)
         port = free_port()
         server = ServiceProcess(
             [python, "-m", "pipelinelib", "serve", "--port", str(port)],

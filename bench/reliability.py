@@ -122,6 +122,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="pipelinelib-reliability-"))
     tokens = work / "tokens"
     tokens.write_text(f"{TOKEN} publish\n")
+    tokens.chmod(0o600)
     ok = True
     procs: list[ServiceProcess] = []
     try:

@@ -34,7 +34,7 @@ CHOICES = f"/api/v1/jobs/{HOT}/choices?limit=100"
 
 
 def production_argv(port: int, workers: int = 2, threads: int = 8) -> list[str]:
-    """The production command of docs/operations.md."""
+    """gunicorn gthread 2x8: the production command docs/operations.md documented before issue 16."""
     return [
         sys.executable,
         "-m",
@@ -273,6 +273,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="pipelinelib-bench-"))
     tokens = work / "tokens"
     tokens.write_text(f"{TOKEN} publish\n")
+    tokens.chmod(0o600)
     n = 2000
     results: dict[int, dict[str, tuple[float, float]]] = {}
     procs: list[ServiceProcess] = []

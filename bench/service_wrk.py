@@ -43,6 +43,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="pipelinelib-wrk-"))
     tokens = work / "tokens"
     tokens.write_text(f"{TOKEN} publish\n")
+    tokens.chmod(0o600)
     db = work / "store.db"
     fill(f"sqlite:///{db}", 100_000, 10_000)
     for name, argv in SERVERS.items():

@@ -30,6 +30,7 @@ from pipelinelib.config import (
     ENV_JOB,
     ENV_SERVER,
     ENV_TERRAFORM,
+    ENV_TERRAFORM_IMAGE,
     ENV_TOKEN,
     ENV_TOKENS_FILE,
     ENV_URL,
@@ -194,6 +195,12 @@ def open_store(
         yield store
     finally:
         store.close()
+
+
+def _require_local_store(db: str, what: str = "a local store (--db; or pass --server)") -> None:
+    from pipelinelib.store import require_local_store
+
+    require_local_store(db, what)
 
 
 def _print(text: str, nl: bool = True) -> None:
@@ -631,6 +638,12 @@ def copy_artifact_cmd(
     show_envvar=True,
     help="Terraform binary [default: terraform on PATH].",
 )
+@click.option(
+    "--terraform-image",
+    envvar=ENV_TERRAFORM_IMAGE,
+    show_envvar=True,
+    help="Image of --runner docker [default: hashicorp/terraform:1.11.4].",
+)
 def orchestrate_cmd(
     command: str,
     stack: str,
@@ -642,12 +655,16 @@ def orchestrate_cmd(
     dry_run: bool,
     confirm_live: bool,
     terraform_bin: str | None,
+    terraform_image: str | None,
 ) -> None:
     """Run terraform CMD on STACK with the conventions of the orchestration root.
 
     CMD is init, plan, apply, destroy, plan-destroy, output or validate. The stack's files
-    (src/STACK) and config (config/REGION/STACK/tf-config.tf and variables.tfvars) are
-    assembled in ROOT/.work/REGION/STACK; the sources are never written. Arguments after
+    (src/STACK, else its family src/NAME for STACK NAME-ENV, else the folder named in
+    config/REGION/STACK/source) and config (config/REGION/STACK/tf-config.tf and
+    variables.tfvars) are assembled in ROOT/.work/REGION/STACK; the sources are never written.
+    --import-dir passes the builds as service_builds and, to stacks declaring it, the images
+    (repository@sha256:... when the manifest has a digest) as service_images. Arguments after
     `--` go to terraform unchanged, each as its own argument. Terraform's output and exit code
     pass through.
 
@@ -674,6 +691,7 @@ def orchestrate_cmd(
         confirm_live=confirm_live,
         dry_run=dry_run,
         terraform=terraform_bin,
+        terraform_image=terraform_image,
     )
     if dry_run:
         for line in planned.describe():
@@ -700,7 +718,9 @@ def verify_images_cmd(import_dir: Path, region: str | None, strict: bool, as_jso
     Example (in a deploy job, before orchestrate apply):
       pipelinelib verify-images --import-dir import --region ap-southeast-2
     """
-    from pipelinelib import pipeline
+    from pipelinelib import _extras, pipeline
+
+    _extras.require("aws", "verify-images")
 
     report = pipeline.verify_imported_images(import_dir, region=region, strict=strict)
     if as_json:
@@ -797,10 +817,12 @@ def wait_rollout_cmd(
     Example (in a deploy job, after orchestrate apply):
       pipelinelib wait-rollout --cluster beta --service service1 --service service2 --timeout 15m
     """
-    from pipelinelib import pipeline
+    from pipelinelib import _extras, pipeline
     from pipelinelib.errors import RolloutError
 
     renderer = _progress_renderer(err=as_json)
+
+    _extras.require("aws", "wait-rollout")
 
     def progress(update: pipeline.RolloutProgress) -> None:
         state = update.state
@@ -967,6 +989,9 @@ def serve_cmd(
     """
     import logging
 
+    from pipelinelib import _extras
+
+    _extras.require("server", "pipelinelib serve")
     from werkzeug.serving import run_simple
 
     from pipelinelib.service import create_app
@@ -1145,9 +1170,86 @@ def demo_cmd(workdir: Path) -> None:
     Example:
       pipelinelib demo --workdir /tmp/pipelinelib-demo
     """
-    from pipelinelib import demo
+    from pipelinelib import _extras, demo
 
+    _extras.require("store", "pipelinelib demo")
     demo.run(workdir, echo=click.echo)
+
+
+@cli.group("store")
+def store_group() -> None:
+    """Move the whole store: export it as JSON Lines, import it into another (see
+    docs/operations.md: SQLite to PostgreSQL, backup and restore).
+
+    \b
+    Example:
+      pipelinelib store export --db sqlite:///var/lib/pipelinelib/pipelinelib.db store.jsonl
+      pipelinelib store import --db postgresql://pipelinelib@db.internal/pipelinelib store.jsonl
+    """
+
+
+_db_option = click.option(
+    "--db",
+    envvar=ENV_DB,
+    default=DEFAULT_DB,
+    show_default=True,
+    show_envvar=True,
+    help="SQLAlchemy URL of the store: sqlite:///PATH or postgresql://USER@HOST/DB.",
+)
+
+
+@store_group.command("export")
+@click.argument("file", required=False, default="-", type=click.Path(allow_dash=True))
+@_db_option
+def store_export_cmd(file: str, db: str) -> None:
+    """Write every table of the store to FILE (default: stdout) as JSON Lines.
+
+    Reads one consistent snapshot while the service keeps serving.
+
+    \b
+    Example:
+      pipelinelib store export --db sqlite:///var/lib/pipelinelib/pipelinelib.db store.jsonl
+    """
+    _require_local_store(db, "pipelinelib store export")
+    from pipelinelib import files
+    from pipelinelib.store.transfer import export_store
+
+    with open_store(None, None, db) as store:
+        if file == "-":
+            result = export_store(store, sys.stdout)
+        else:
+            with files.open_for_export(Path(file)) as out:
+                result = export_store(store, out)
+    rows = ", ".join(f"{name} {count}" for name, count in result.rows.items())
+    click.echo(f"exported {result.total} rows (revision {result.revision}): {rows}", err=True)
+
+
+@store_group.command("import")
+@click.argument("file", required=False, default="-", type=click.Path(allow_dash=True))
+@_db_option
+def store_import_cmd(file: str, db: str) -> None:
+    """Import an export into the store, all or nothing.
+
+    Records already stored identically are skipped; a conflicting record (another build with
+    the same job #number, or the same id with other content) refuses the whole import.
+
+    \b
+    Example:
+      pipelinelib store import --db postgresql://pipelinelib@db.internal/pipelinelib store.jsonl
+    """
+    _require_local_store(db, "pipelinelib store import")
+    from pipelinelib import files
+    from pipelinelib.store.transfer import import_store
+
+    with open_store(None, None, db) as store:
+        if file == "-":
+            result = import_store(store, sys.stdin)
+        else:
+            with files.open_for_import(Path(file)) as lines:
+                result = import_store(store, lines)
+    rows = ", ".join(f"{name} {count}" for name, count in result.rows.items())
+    same = sum(result.skipped.values())
+    click.echo(f"imported {result.total} rows: {rows}; {same} already stored identically", err=True)
 
 
 class _Terminated(BaseException):

@@ -21,6 +21,7 @@ ENV_TOKEN = "PIPELINELIB_TOKEN"  # noqa: S105 - a variable name, not a secret
 ENV_DB = "PIPELINELIB_DB"
 ENV_TOKENS_FILE = "PIPELINELIB_TOKENS_FILE"
 ENV_TERRAFORM = "PIPELINELIB_TERRAFORM"
+ENV_TERRAFORM_IMAGE = "PIPELINELIB_TERRAFORM_IMAGE"  # orchestrate --runner docker
 ENV_JENKINS_URL = "JENKINS_URL"
 ENV_JENKINS_USER = "JENKINS_USER"
 ENV_JENKINS_TOKEN = "JENKINS_API_TOKEN"  # noqa: S105 - a variable name
@@ -75,3 +76,17 @@ def tokens_file(environ: Mapping[str, str] | None = None) -> str | None:
     """The service's tokens file from ``PIPELINELIB_TOKENS_FILE`` (``serve --tokens-file`` wins)."""
     env = os.environ if environ is None else environ
     return env.get(ENV_TOKENS_FILE) or None
+
+
+ENV_MIN_FREE_MB = "PIPELINELIB_MIN_FREE_MB"
+DEFAULT_MIN_FREE_MB = 64
+
+
+def min_free_mb(environ: Mapping[str, str] | None = None) -> int:
+    """Free space (MiB) an SQLite store's filesystem needs for ``/healthz`` to say ready."""
+    env = os.environ if environ is None else environ
+    raw = env.get(ENV_MIN_FREE_MB) or ""
+    try:
+        return max(0, int(raw)) if raw else DEFAULT_MIN_FREE_MB
+    except ValueError:
+        return DEFAULT_MIN_FREE_MB

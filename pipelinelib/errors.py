@@ -165,3 +165,15 @@ class TerraformError(PipelinelibError):
     @property
     def exit_code(self) -> int:  # type: ignore[override]
         return self.returncode if 0 < self.returncode < 256 else 1
+
+
+class MissingExtraError(PipelinelibError):
+    """A command needs an optional part of pipelinelib that is not installed (``pip install
+    'pipelinelib[EXTRA]'``); raised by :func:`pipelinelib._extras.require`."""
+
+    exit_code = 2
+    http_status = 500
+
+    def __init__(self, message: str, extra: str, **context: Any) -> None:
+        super().__init__(message, extra=extra, **context)
+        self.extra = extra

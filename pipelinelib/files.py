@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import itertools
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 from pipelinelib.errors import FileAccessError
 
@@ -94,3 +97,44 @@ def real_dir_below(base: Path, relative: Path | str) -> Path:
         except OSError as exc:
             raise FileAccessError(f"cannot create directory {current}: {exc.strerror}") from exc
     return current
+
+
+@contextmanager
+def open_for_export(path: Path) -> Iterator[IO[str]]:
+    """A text stream that becomes ``path`` (mode 0600) only when the block completes: an export
+    that fails half-way never leaves a file that looks whole."""
+    ensure_dir(path.parent)
+    try:
+        fd, tmp = _create_temporary(path)
+    except OSError as exc:
+        raise FileAccessError(f"cannot write in {path.parent}: {exc.strerror}") from exc
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise FileAccessError(f"cannot write {path}: {exc.strerror}") from exc
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@contextmanager
+def open_for_import(path: Path) -> Iterator[Iterator[str]]:
+    """The lines of a UTF-8 text file, read as they are consumed; errors name the path."""
+    try:
+        handle = path.open(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise FileAccessError(f"{path}: no such file") from exc
+    except IsADirectoryError as exc:
+        raise FileAccessError(f"{path}: is a directory") from exc
+    except OSError as exc:
+        raise FileAccessError(f"cannot read {path}: {exc.strerror}") from exc
+    with handle:
+        try:
+            yield iter(handle)
+        except UnicodeDecodeError as exc:
+            raise FileAccessError(f"{path}: not UTF-8 text ({exc.reason})") from exc

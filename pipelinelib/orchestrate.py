@@ -4,8 +4,14 @@ The layout under the orchestration root (``terraform/`` by default)::
 
     config/<region>/<stack>/tf-config.tf        backend and terraform settings of that deployment
     config/<region>/<stack>/variables.tfvars    its inputs
-    src/<stack>/                                the stack's own .tf files
+    config/<region>/<stack>/source              optional: one line naming the folder under src/
+    src/<root>/                                 a root module's .tf files (one per kind of stack)
     src/modules/<name>/                         modules, referenced as source = "../modules/<name>"
+
+A stack's sources are found from its config: the folder named in ``config/.../<stack>/source``,
+else ``src/<stack>`` itself, else its *family*: the stack name without its last ``-<part>``
+(``appcluster-test`` -> ``src/appcluster``), so every environment of a kind shares one root and
+adding an environment is a config folder.
 
 Terraform never runs in ``src/``: each run assembles ``<root>/.work/<region>/<stack>/`` (the stack's
 files plus ``tf-config.tf``) beside a ``<root>/.work/<region>/modules`` symlink to ``src/modules``,
@@ -29,7 +35,7 @@ import re
 import shlex
 import shutil
 import subprocess
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -45,7 +51,7 @@ from pipelinelib.errors import (
     TerraformError,
 )
 from pipelinelib.formats import tfvars
-from pipelinelib.model import validate_service_name
+from pipelinelib.model import ServiceBuild, validate_service_name
 
 COMMANDS = ("init", "plan", "apply", "destroy", "plan-destroy", "output", "validate")
 RUNNERS = ("native", "docker")
@@ -58,7 +64,9 @@ _GET_FIRST = frozenset({"plan", "apply", "destroy", "plan-destroy", "validate"})
 
 TF_CONFIG = "tf-config.tf"
 TF_VARIABLES = "variables.tfvars"
+SOURCE_FILE = "source"
 BUILDS_FILE = "service_builds.auto.tfvars.json"
+IMAGES_FILE = "service_images.auto.tfvars.json"
 WORK_DIR = ".work"
 NO_REGION = "_noregion"
 _MANIFEST = ".pipelinelib-files.json"
@@ -75,7 +83,8 @@ _NEVER_COPIED = frozenset(
     }
 )
 
-DOCKER_IMAGE = "hashicorp/terraform:1.0.3"
+# The same floor as the stacks' required_version; PIPELINELIB_TERRAFORM_IMAGE (Settings) overrides.
+DOCKER_IMAGE = "hashicorp/terraform:1.11.4"
 # Passed to the container by name only: docker copies the values, they never reach argv.
 DOCKER_ENV_NAMES = (
     "AWS_ACCESS_KEY_ID",
@@ -97,9 +106,17 @@ _IDENTIFIER_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 # `-var` values are scalars on a command line; anything a shell would interpret belongs in
 # variables.tfvars, where no shell ever sees it.
 _UNSAFE_VAR_CHARS = set("'\"`$\\;&|<>(){}[]*?!#~ \t\r\n\x00")
-_MANAGED_VARIABLES = frozenset({"region", "service_builds"})
+_MANAGED_VARIABLES = frozenset({"region", "service_builds", "service_images"})
 _TAG_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")  # a docker image tag
 _DOCKER_UNSAFE = set(":,")  # `-v SRC:DST:ro` cannot carry these in SRC
+# A docker image reference as `docker run` takes it: [host[:port]/]path[:tag][@digest].
+_DOCKER_IMAGE_RE = re.compile(
+    r"[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*"
+    r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[0-9a-f]{64})?"
+)
+# What an ECS task definition can pin: only sha256 digests (ECR's and Docker Hub's).
+_SHA256_RE = re.compile(r"sha256:[0-9a-f]{64}")
+_DECLARES_IMAGES_RE = re.compile(r'(?m)^\s*variable\s+"service_images"\s*\{')
 
 Output = Callable[[str], None]
 
@@ -115,6 +132,7 @@ class Stack:
     config_dir: Path
     modules_dir: Path
     work_dir: Path
+    source_rule: str = "own folder"  # how source_dir was found: own folder, family, or source file
 
     @property
     def is_live(self) -> bool:
@@ -159,17 +177,24 @@ class Orchestration:
     generated: Mapping[str, str]  # work-dir relative name -> text written there
     commands: tuple[Command, ...]
     service_builds: Mapping[str, str] | None
+    service_images: Mapping[str, str] | None = None
 
     def describe(self) -> list[str]:
         """The dry-run listing: file steps as comments, then each command exactly."""
-        lines = [f"# work dir {self.stack.work_dir} (sources are never written)"]
+        lines = [
+            f"# stack {self.stack.name}: sources {self.stack.source_dir} ({self.stack.source_rule})",
+            f"# work dir {self.stack.work_dir} (sources are never written)",
+        ]
         for name, source in sorted(self.files.items()):
             lines.append(f"# copy {source} -> {name}")
         lines.append(f"# link {self.stack.modules_link} -> {self.stack.modules_dir}")
         for name in sorted(self.generated):
-            lines.append(f"# write {name} (JSON, from the imported builds)")
+            what = "images" if name == IMAGES_FILE else "builds"
+            lines.append(f"# write {name} (JSON, from the imported {what})")
         if self.service_builds is None:
             lines.append(f"# remove {BUILDS_FILE} if present (no --import-dir)")
+        if IMAGES_FILE not in self.generated:
+            lines.append(f"# remove {IMAGES_FILE} if present")
         lines.extend(c.display() for c in self.commands)
         return lines
 
@@ -199,6 +224,15 @@ def _build_tag(service: str, build: object) -> str:
     if not _TAG_RE.fullmatch(tag):
         raise InvalidInputError(f"build of {service} must be an image tag, not {tag!r}")
     return tag
+
+
+def _image_ref(service: str, ref: object) -> str:
+    text = str(ref)
+    if not _DOCKER_IMAGE_RE.fullmatch(text) or not (":" in text.rsplit("/", 1)[-1] or "@" in text):
+        raise InvalidInputError(
+            f"image of {service} must be repository@sha256:... or repository:tag, not {text!r}"
+        )
+    return text
 
 
 def validate_stack_name(name: str) -> str:
@@ -231,8 +265,45 @@ def _listing(directory: Path, exclude: Sequence[str] = ()) -> str:
     return ", ".join(names) if names else "nothing"
 
 
+def _family_source(src: Path, name: str) -> tuple[Path, str] | None:
+    """``src/<name>``, else the longest family prefix with a folder: ``a-b-test`` -> ``a-b``, ``a``."""
+    if (src / name).is_dir():
+        return src / name, "own folder"
+    parts = name.split("-")
+    for end in range(len(parts) - 1, 0, -1):
+        family = "-".join(parts[:end])
+        if family != "modules" and (src / family).is_dir():
+            return src / family, f"family {family}"
+    return None
+
+
+def _explicit_source(src: Path, source_file: Path, stack: str) -> Path:
+    """The folder a config's ``source`` file names: one line, a plain folder name under src/."""
+    text = files.read_text(source_file)
+    lines = [
+        line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")
+    ]
+    if len(lines) != 1 or not STACK_RE.fullmatch(lines[0]) or lines[0] == "modules":
+        raise InvalidInputError(
+            f"{source_file} must hold one line naming a folder of {src} (such as appcluster), "
+            f"not {text.strip()[:100]!r}",
+            stack=stack,
+        )
+    source_dir = src / lines[0]
+    if not source_dir.is_dir():
+        raise NotFoundError(
+            f"{source_file} names {lines[0]!r}, but {src} has {_listing(src, exclude=['modules'])}",
+            stack=stack,
+        )
+    return source_dir
+
+
 def resolve_stack(root: Path, name: str, region: str | None = None) -> Stack:
-    """Find a stack's folders; a missing one is an error that lists what does exist."""
+    """Find a stack's folders; a missing one is an error that lists what does exist.
+
+    The sources come from ``config/.../<name>/source`` when that file exists, else ``src/<name>``,
+    else the stack's family (see the module docstring).
+    """
     validate_stack_name(name)
     if name == "modules":
         raise InvalidNameError("'modules' is the module folder, not a stack", name=name)
@@ -243,14 +314,21 @@ def resolve_stack(root: Path, name: str, region: str | None = None) -> Stack:
         raise NotFoundError(f"orchestration root {root} does not exist (see --root)")
     src = root / "src"
     config = root / "config"
-    source_dir = src / name
-    if not source_dir.is_dir():
-        raise NotFoundError(
-            f"unknown stack {name!r}: {src} has {_listing(src, exclude=['modules'])}",
-            stack=name,
-        )
+    config_dir = config / name if region is None else config / region / name
+    source_file = config_dir / SOURCE_FILE
+    if source_file.is_file():
+        source_dir, rule = _explicit_source(src, source_file, name), f"named in {source_file}"
+    else:
+        found = _family_source(src, name)
+        if found is None:
+            raise NotFoundError(
+                f"unknown stack {name!r}: {src} has {_listing(src, exclude=['modules'])} "
+                f"(a stack uses src/<stack>, its family src/<name-without-last-part>, or the "
+                f"folder named in config/<region>/<stack>/{SOURCE_FILE})",
+                stack=name,
+            )
+        source_dir, rule = found
     if region is None:
-        config_dir = config / name
         work_dir = root / WORK_DIR / NO_REGION / name
         if not config_dir.is_dir():
             raise NotFoundError(
@@ -264,7 +342,6 @@ def resolve_stack(root: Path, name: str, region: str | None = None) -> Stack:
             raise NotFoundError(
                 f"unknown region {region!r}: {config} has {_listing(config)}", region=region
             )
-        config_dir = region_dir / name
         work_dir = root / WORK_DIR / region / name
         if not config_dir.is_dir():
             raise NotFoundError(
@@ -288,7 +365,52 @@ def resolve_stack(root: Path, name: str, region: str | None = None) -> Stack:
         config_dir=config_dir,
         modules_dir=src / "modules",
         work_dir=work_dir,
+        source_rule=rule,
     )
+
+
+def image_refs(services: Iterable[ServiceBuild]) -> dict[str, str]:
+    """``{service: image}`` to deploy: ``repository@sha256:...`` when the manifest records a digest
+    (or its image URI carries one), else the manifest's ``repository:tag``.
+
+    The result names exactly what ``verify-images`` checked, so a tag pushed again after the
+    check cannot change what runs. Services without an image are left out (the stack then uses
+    its own repository at the imported build). Raises :class:`InvalidInputError` when the
+    recorded digest and the URI's disagree or the digest is not sha256 (ECS pins only those).
+    """
+    from pipelinelib.aws.ecr import (
+        parse_image,  # Docker's reference rules, shared with verify-images
+    )
+
+    refs: dict[str, str] = {}
+    for service in services:
+        if service.image is None:
+            continue
+        ref = parse_image(service.image)
+        if ref.digest and service.digest and ref.digest != service.digest:
+            raise InvalidInputError(
+                f"{service.name}: the manifest records digest {service.digest} but its image "
+                f"URI says {ref.digest}; run verify-images"
+            )
+        digest = service.digest or ref.digest
+        repository = f"{ref.host}/{ref.repository}" if ref.host else ref.repository
+        if digest is not None:
+            if not _SHA256_RE.fullmatch(digest):
+                raise InvalidInputError(
+                    f"{service.name}: cannot deploy by digest {digest!r}: ECS pins sha256 digests"
+                )
+            refs[service.name] = f"{repository}@{digest}"
+        else:
+            refs[service.name] = f"{repository}:{ref.tag or service.build}"
+    return refs
+
+
+def declares_service_images(source_dir: Path) -> bool:
+    """Whether the stack's own .tf files declare ``variable "service_images"``."""
+    for path in sorted(source_dir.glob("*.tf")):
+        if _DECLARES_IMAGES_RE.search(files.read_text(path)):
+            return True
+    return False
 
 
 def check_extra_args(args: Sequence[str], cwd: Path | None = None) -> tuple[str, ...]:
@@ -338,7 +460,7 @@ def _check_var(assignment: str) -> None:
     if name in _MANAGED_VARIABLES:
         raise InvalidInputError(
             f"-var {name}=... is set by orchestrate (region from the REGION argument, "
-            "service_builds from --import-dir); do not pass it"
+            "service_builds and service_images from --import-dir); do not pass it"
         )
     bad = sorted({c for c in value if c in _UNSAFE_VAR_CHARS or ord(c) < 32})
     if bad:
@@ -359,10 +481,11 @@ def _stack_files(source_dir: Path) -> dict[str, Path]:
             found[rel.as_posix()] = path
     if not any(name.endswith((".tf", ".tf.json")) for name in found):
         raise NotFoundError(f"stack folder {source_dir} has no .tf files")
-    if BUILDS_FILE in found:
-        raise InvalidInputError(
-            f"{source_dir / BUILDS_FILE} is generated by --import-dir; remove it from the sources"
-        )
+    for generated in (BUILDS_FILE, IMAGES_FILE):
+        if generated in found:
+            raise InvalidInputError(
+                f"{source_dir / generated} is generated by --import-dir; remove it from the sources"
+            )
     if TF_CONFIG in found:
         raise InvalidInputError(
             f"{source_dir / TF_CONFIG} would hide the config folder's {TF_CONFIG}; "
@@ -420,7 +543,9 @@ def find_terraform(configured: str | None) -> str:
     return found
 
 
-def _docker_argv(stack: Stack, tf_args: list[str], user: str, home: Path) -> list[str]:
+def _docker_argv(
+    stack: Stack, tf_args: list[str], user: str, home: Path, image: str = DOCKER_IMAGE
+) -> list[str]:
     """``docker run`` with the old wrapper's mounts, rebased onto the assembled work dir."""
     argv = [
         "docker",
@@ -453,7 +578,7 @@ def _docker_argv(stack: Stack, tf_args: list[str], user: str, home: Path) -> lis
     argv += ["-e", f"HOME={_CONTAINER_HOME}", "-e", "TF_IN_AUTOMATION=1"]
     for name in DOCKER_ENV_NAMES:
         argv += ["-e", name]
-    argv.append(DOCKER_IMAGE)
+    argv.append(image)
     argv.extend(tf_args[1:])  # the image's entrypoint is terraform
     return argv
 
@@ -465,10 +590,12 @@ def plan_orchestration(
     *,
     root: Path = Path("terraform"),
     service_builds: Mapping[str, str] | None = None,
+    service_images: Mapping[str, str] | None = None,
     runner: str = "native",
     extra_args: Sequence[str] = (),
     confirm_live: bool = False,
     terraform: str | None = None,
+    terraform_image: str | None = None,
     dry_run: bool = False,
     home: Path | None = None,
     user: str | None = None,
@@ -477,7 +604,15 @@ def plan_orchestration(
 
     ``terraform`` is the configured binary (``Settings.terraform``); PATH is searched when it is
     None. In a dry run a missing binary prints as ``terraform`` rather than failing.
+    ``service_images`` (from :func:`image_refs`) is written as ``service_images`` for stacks that
+    declare that variable. ``terraform_image`` is the docker runner's image (default
+    :data:`DOCKER_IMAGE`).
     """
+    image = terraform_image or DOCKER_IMAGE
+    if not _DOCKER_IMAGE_RE.fullmatch(image):
+        raise InvalidInputError(
+            f"terraform image {image!r} is not a docker image reference such as {DOCKER_IMAGE}"
+        )
     validate_request(command, stack, runner=runner, confirm_live=confirm_live)
     extra = check_extra_args(extra_args)
     if runner == "docker" and any(a.lstrip("-").startswith("var-file") for a in extra):
@@ -494,6 +629,10 @@ def plan_orchestration(
     if service_builds is not None:
         builds = {validate_service_name(k): _build_tag(k, v) for k, v in service_builds.items()}
         generated[BUILDS_FILE] = tfvars.render_tfvars_json(builds)
+    images: dict[str, str] | None = None
+    if service_images is not None and declares_service_images(resolved.source_dir):
+        images = {validate_service_name(k): _image_ref(k, v) for k, v in service_images.items()}
+        generated[IMAGES_FILE] = tfvars.render_variable_json("service_images", images)
 
     env = {"TF_IN_AUTOMATION": "1", "TF_INPUT": "0"}
     if runner == "native":
@@ -511,7 +650,7 @@ def plan_orchestration(
             user = f"{os.getuid()}:{os.getgid()}"
         home = home if home is not None else Path.home()
         commands = tuple(
-            Command(tuple(_docker_argv(resolved, s, user, home)), resolved.work_dir, {})
+            Command(tuple(_docker_argv(resolved, s, user, home, image)), resolved.work_dir, {})
             for s in steps
         )
     return Orchestration(
@@ -522,6 +661,7 @@ def plan_orchestration(
         generated=generated,
         commands=commands,
         service_builds=builds,
+        service_images=images,
     )
 
 
@@ -577,6 +717,8 @@ def assemble(orchestration: Orchestration) -> Path:
         (work / name).unlink(missing_ok=True)
     if orchestration.service_builds is None:
         (work / BUILDS_FILE).unlink(missing_ok=True)
+    if IMAGES_FILE not in orchestration.generated:
+        (work / IMAGES_FILE).unlink(missing_ok=True)
     for name, source in orchestration.files.items():
         parent = files.real_dir_below(work, Path(name).parent)
         try:

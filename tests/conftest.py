@@ -21,6 +21,7 @@ pytest_plugins = [
     "tests.fixtures.jenkins",
     "tests.fixtures.aws",
     "tests.fixtures.service",
+    "tests.fixtures.image",
 ]
 
 TESTS = Path(__file__).parent

@@ -1,4 +1,4 @@
-"""Terraform inputs: the ``service_builds`` map, as JSON tfvars or as ``-var`` arguments."""
+"""Terraform inputs: the ``service_builds`` and ``service_images`` maps, as JSON tfvars or ``-var``."""
 
 from __future__ import annotations
 
@@ -16,3 +16,8 @@ def terraform_var_args(service_builds: Mapping[str, str | int]) -> list[str]:
     """``-var=service_builds={...}`` as ONE argument (a JSON object is valid HCL)."""
     builds = {name: str(build) for name, build in sorted(service_builds.items())}
     return [f"-var=service_builds={json.dumps(builds, separators=(',', ':'))}"]
+
+
+def render_variable_json(name: str, values: Mapping[str, str]) -> str:
+    """``{"<name>": {...}}`` as a ``*.auto.tfvars.json`` file, keys sorted."""
+    return json.dumps({name: dict(sorted(values.items()))}, indent=2, sort_keys=True) + "\n"

@@ -13,7 +13,8 @@ from pipelinelib.errors import (
     RolloutError,
 )
 from pipelinelib.formats import strict_json
-from pipelinelib.pipeline.importdir import import_service_builds, imported_services
+from pipelinelib.pipeline import importdir
+from pipelinelib.pipeline.importdir import imported_services
 
 if TYPE_CHECKING:
     from pipelinelib.aws.ecr import ImageVerification
@@ -49,28 +50,34 @@ def orchestrate(
     confirm_live: bool = False,
     dry_run: bool = False,
     terraform: str | None = None,
+    terraform_image: str | None = None,
     output: Callable[[str], None] | None = None,
 ) -> Orchestration:
-    """Deploy a stack: the imported builds become ``service_builds``; terraform runs unless dry.
+    """Deploy a stack: the imported builds become ``service_builds`` and the imported images
+    ``service_images`` (by digest when recorded); terraform runs unless dry.
 
     Everything is validated (names, folders, live confirmation, imported files) before any
     process starts; the returned :class:`Orchestration` lists what ran (or would run).
     """
     # Imported here: its models and patterns cost start-up time the build jobs need not pay.
-    from pipelinelib.orchestrate import execute, plan_orchestration, validate_request
+    from pipelinelib.orchestrate import execute, image_refs, plan_orchestration, validate_request
 
     validate_request(command, stack, runner=runner, confirm_live=confirm_live)
-    builds = import_service_builds(import_dir) if import_dir is not None else None
+    imported = importdir.read(import_dir) if import_dir is not None else None
+    builds = imported.builds if imported is not None else None
+    images = image_refs(imported.services) if imported is not None else None
     planned = plan_orchestration(
         command,
         stack,
         region,
         root=root,
         service_builds=builds,
+        service_images=images,
         runner=runner,
         extra_args=extra_args,
         confirm_live=confirm_live,
         terraform=terraform,
+        terraform_image=terraform_image,
         dry_run=dry_run,
     )
     if not dry_run:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections import ChainMap
+from collections.abc import Mapping
 from pathlib import Path
 
 from flask import Flask, Response, g, request
@@ -17,11 +19,12 @@ from werkzeug.exceptions import HTTPException
 
 from pipelinelib import __version__
 from pipelinelib.config import SERVICE_HEADER
-from pipelinelib.errors import PipelinelibError
-from pipelinelib.service.auth import Authorizer, read_tokens_file
+from pipelinelib.errors import PipelinelibError, StoreUnavailableError
+from pipelinelib.service.auth import Authorizer, TokensFile
 from pipelinelib.store import ManifestStore
 
 DEFAULT_MAX_BODY = 1024 * 1024
+_WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 access_log = logging.getLogger("pipelinelib.access")
 log = logging.getLogger(__name__)
 
@@ -45,7 +48,7 @@ def create_app(
 ) -> Flask:
     """Build the app. ``store`` is a store or a database URL; None reads the environment."""
     from pipelinelib import config
-    from pipelinelib.service import api, board, metrics
+    from pipelinelib.service import api, board, health, metrics
 
     settings = config.Settings.from_env()
     if store is None:
@@ -56,8 +59,10 @@ def create_app(
         store = open_store(db=store)
     if tokens_file is None and tokens is None:
         tokens_file = config.tokens_file()
+    token_source: Mapping[str, frozenset[str]] = tokens or {}
     if tokens_file is not None:
-        tokens = {**(tokens or {}), **read_tokens_file(Path(tokens_file))}
+        watched = TokensFile(Path(tokens_file))
+        token_source = ChainMap(dict(tokens), watched) if tokens else watched  # type: ignore[arg-type]
 
     app = Flask("pipelinelib.service")
     # No HTML redirects: '//' and trailing slashes reach the views (and their JSON errors).
@@ -68,12 +73,13 @@ def create_app(
     app.extensions["pipelinelib"] = {
         "store": store,
         "auth": Authorizer(
-            tokens or {},
+            token_source,
             allow_anonymous_writes=allow_anonymous_writes,
             require_read_token=require_read_token,
         ),
         "max_body": max_body,
         "metrics": metrics.Metrics(),
+        "health": health.WriteHealth(config.min_free_mb() * 1024 * 1024),
     }
     app.register_blueprint(api.blueprint)
     app.register_blueprint(board.blueprint)
@@ -93,6 +99,8 @@ def create_app(
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         # Lets a client tell the manifest service from whatever else --server points at.
         response.headers[SERVICE_HEADER] = __version__
+        if request.method in _WRITES and response.status_code < 300:
+            app.extensions["pipelinelib"]["health"].write_succeeded()
         if access_log.isEnabledFor(logging.INFO):
             access_log.info(
                 json.dumps(
@@ -115,6 +123,8 @@ def create_app(
         status = exc.http_status
         if status >= 500:
             log.warning("request failed: %s", exc.message)
+        if isinstance(exc, StoreUnavailableError) and request.method in _WRITES:
+            app.extensions["pipelinelib"]["health"].write_failed(exc.message)
         response = json_error(status, exc.message)
         if status == 401:
             response.headers["WWW-Authenticate"] = 'Bearer realm="pipelinelib"'

@@ -126,10 +126,10 @@ def _json_body() -> Any:
 
 @blueprint.get("/healthz")
 def healthz() -> Response:
-    try:
-        _store().ping()
-    except PipelinelibError as exc:
-        return _json({"status": "unavailable", "error": exc.message}, 503)
+    """Ready when the store answers and can take a write (pipelinelib.service.health)."""
+    problem = _ext()["health"].check(_store())
+    if problem is not None:
+        return _json({"status": "unavailable", "error": problem}, 503)
     return _json({"status": "ok"})
 
 

@@ -6,6 +6,11 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
+#: The methods of RFC 9110 section 9 plus PATCH (RFC 5789); any other is counted as "OTHER", so a
+#: client inventing methods cannot grow /metrics (label values are series that never go away).
+METHODS = frozenset(
+    {"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"}
+)
 
 
 class Metrics:
@@ -32,6 +37,8 @@ class Metrics:
         )
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        """``route`` is a URL rule of the app or "<unmatched>": bounded by the app itself."""
+        method = method if method in METHODS else "OTHER"
         self.requests.labels(method, route, str(status)).inc()
         self.latency.labels(method, route).observe(seconds)
 

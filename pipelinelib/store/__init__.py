@@ -87,6 +87,15 @@ def sqlite_file(db: str) -> Path | None:
     return Path(path) if path and path != ":memory:" else None
 
 
+def require_local_store(db: str, what: str = "a local store (--db; or pass --server)") -> None:
+    """MissingExtraError unless the extras a local store at ``db`` needs are installed."""
+    from pipelinelib import _extras
+
+    _extras.require("store", what)
+    if db.startswith(("postgresql", "postgres:")):
+        _extras.require("postgres", "a PostgreSQL store")
+
+
 def open_store(
     *,
     server: str | None = None,
@@ -104,6 +113,8 @@ def open_store(
 
     ``read_only`` (status, diff, list-builds, import-artifacts): a SQLite store that does not
     exist is a NotFoundError naming where it was looked for; a read never creates a store.
+    MissingExtraError (naming the pip command) when a local store's extra is not installed;
+    StoreUnavailableError when the store's libraries are broken.
     """
     local = sqlite_file(db or DEFAULT_DB) if not server else None
     if read_only and local is not None and not local.exists():
@@ -117,9 +128,11 @@ def open_store(
             from pipelinelib.store.http import HttpStore
 
             return HttpStore(server, token=token)
+        url = db or DEFAULT_DB
+        require_local_store(url)
         from pipelinelib.store.sql import SqlStore
 
-        return SqlStore.from_url(db or DEFAULT_DB)
+        return SqlStore.from_url(url)
     except ImportError as exc:  # pragma: no cover - only when the package is installed partially
         raise StoreUnavailableError(
             f"the store is not available in this installation: {exc}"

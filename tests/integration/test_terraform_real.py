@@ -1,8 +1,9 @@
-"""Real Terraform 1.0.3: formatting, the container-definitions module, orchestrate end to end.
+"""Real Terraform (PATH, >= 1.5): the container-definitions module and orchestrate end to end.
 
-No provider can be downloaded here, so what runs is provider-less: the container-definitions
-module (rendered JSON checked against botocore's ECS model and registered with moto) and a
-fixture stack laid out with the orchestrate conventions.
+What runs here is provider-less: the container-definitions module (rendered JSON checked
+against botocore's ECS model and registered with moto) and the fixture root ``src/render``,
+which the stacks ``render-test`` and ``render-live`` find as their family. The AWS stacks are
+validated, tested and planned in test_terraform_modules.py.
 """
 
 from __future__ import annotations
@@ -38,17 +39,6 @@ def tf(
         timeout=300,
         check=False,
     )
-
-
-def test_terraform_tree_is_fmt_clean(terraform_bin: Path, tmp_path: Path) -> None:
-    env = {"HOME": str(tmp_path), "CHECKPOINT_DISABLE": "1"}
-    version = tf(terraform_bin, tmp_path, "version", env=env)
-    assert "Terraform v1.0.3" in version.stdout
-    for tree in (REPO_TERRAFORM, REPO_TERRAFORM.parent / "tests" / "fixtures" / "terraform"):
-        done = tf(
-            terraform_bin, tmp_path, "fmt", "-check", "-recursive", "-diff", str(tree), env=env
-        )
-        assert done.returncode == 0, done.stdout + done.stderr
 
 
 @pytest.fixture(scope="module")
@@ -205,7 +195,7 @@ def test_missing_build_fails_the_plan_with_a_message(
     stack_root: Path,
     real_terraform: Callable[[], dict[str, str]],
 ) -> None:
-    work = stack_root / "src" / "render-test"
+    work = stack_root / "src" / "render"
     env = {**real_terraform(), "TF_DATA_DIR": str(tmp_path / "data")}
     assert (
         tf(terraform_bin, work, "init", "-input=false", "-backend=false", env=env).returncode == 0

@@ -167,7 +167,7 @@ def test_work_dir_is_assembled_and_sources_untouched(
     assert done.exit_code == 0, done.stderr
     assert snapshot(stack_root) == before
     work = stack_root / ".work" / REGION / "render-test"
-    assert (work / "main.tf").read_bytes() == (stack_root / "src/render-test/main.tf").read_bytes()
+    assert (work / "main.tf").read_bytes() == (stack_root / "src/render/main.tf").read_bytes()
     assert (work / "tf-config.tf").read_bytes() == (
         stack_root / "config" / REGION / "render-test" / "tf-config.tf"
     ).read_bytes()
@@ -182,7 +182,7 @@ def test_work_dir_is_assembled_and_sources_untouched(
 def test_stale_files_and_builds_are_removed_on_the_next_run(
     stack_root: Path, fake_terraform: FakeTerraform, tmp_path: Path
 ) -> None:
-    extra = stack_root / "src" / "render-test" / "extra.tf"
+    extra = stack_root / "src" / "render" / "extra.tf"
     extra.write_text("# extra\n")
     imports = tmp_path / "import"
     write_env(imports, "service1", "90")
@@ -386,7 +386,7 @@ def test_errors_list_what_exists(
     run_cli: CliRunner, stack_root: Path, fake_terraform: FakeTerraform
 ) -> None:
     stack = run_cli(orchestrate_args(stack_root, "plan", "nosuch", REGION)).stderr
-    assert "has render-live, render-test" in stack and "modules" not in stack.split("has")[-1]
+    assert "has render (" in stack and "modules" not in stack.split("has")[-1]
     region = run_cli(orchestrate_args(stack_root, "plan", "render-test", "xx-nowhere-1")).stderr
     assert "has ap-southeast-2, eu-west-1" in region
 
@@ -605,7 +605,7 @@ def test_docker_runner_refuses_extra_var_files(stack_root: Path) -> None:
 def test_state_left_in_sources_never_reaches_the_work_dir(
     stack_root: Path, fake_terraform: FakeTerraform
 ) -> None:
-    source = stack_root / "src" / "render-test"
+    source = stack_root / "src" / "render"
     (source / "terraform.tfstate").write_text('{"old": "state"}')
     (source / ".terraform").mkdir()
     (source / ".terraform" / "junk").write_text("x")
@@ -696,7 +696,7 @@ def test_a_symlink_planted_in_the_work_dir_is_replaced_never_written_through(
     orchestrate.execute(planned)
     assert victim.read_text() == "precious\n"
     assert not (work / planted).is_symlink()
-    assert (work / "main.tf").read_bytes() == (stack_root / "src/render-test/main.tf").read_bytes()
+    assert (work / "main.tf").read_bytes() == planned.files["main.tf"].read_bytes()
 
 
 @pytest.mark.parametrize("level", ["stack", "region"])
@@ -719,3 +719,197 @@ def test_a_symlinked_work_dir_is_replaced_by_a_real_one(
     assert list(elsewhere.iterdir()) == []
     assert not region_dir.is_symlink()
     assert (region_dir / "render-test" / "main.tf").is_file()
+
+
+# --- where a stack's sources come from ----------------------------------------------------------
+
+
+def _config(root: Path, stack: str, region: str = REGION) -> Path:
+    config = root / "config" / region / stack
+    config.mkdir(parents=True)
+    (config / "tf-config.tf").write_text('terraform {\n  backend "local" {}\n}\n')
+    (config / "variables.tfvars").write_text('cluster_name = "x"\n')
+    return config
+
+
+def test_environments_of_a_family_share_one_root(stack_root: Path) -> None:
+    for stack in ("render-test", "render-live"):
+        resolved = orchestrate.resolve_stack(stack_root, stack, REGION)
+        assert resolved.source_dir == stack_root / "src" / "render"
+        assert resolved.source_rule == "family render"
+        assert resolved.work_dir == stack_root / ".work" / REGION / stack
+    assert orchestrate.resolve_stack(stack_root, "render-live", REGION).is_live
+
+
+def test_adding_an_environment_is_a_config_folder(stack_root: Path, run_cli: CliRunner) -> None:
+    _config(stack_root, "render-qa-eu")  # the longest family prefix with a folder wins
+    done = run_cli(orchestrate_args(stack_root, "plan", "render-qa-eu", REGION, "--dry-run"))
+    assert done.exit_code == 0, done.stderr
+    assert f"# stack render-qa-eu: sources {stack_root}/src/render (family render)" in done.stdout
+    assert f"# copy {stack_root}/src/render/main.tf -> main.tf" in done.stdout
+
+
+def test_own_folder_beats_the_family(stack_root: Path) -> None:
+    own = stack_root / "src" / "render-test"
+    own.mkdir()
+    (own / "main.tf").write_text("")
+    resolved = orchestrate.resolve_stack(stack_root, "render-test", REGION)
+    assert (resolved.source_dir, resolved.source_rule) == (own, "own folder")
+
+
+def test_a_source_line_names_the_root(stack_root: Path) -> None:
+    config = _config(stack_root, "blue")
+    (config / "source").write_text("# the render root, whatever the stack is called\nrender\n")
+    resolved = orchestrate.resolve_stack(stack_root, "blue", REGION)
+    assert resolved.source_dir == stack_root / "src" / "render"
+    assert resolved.source_rule == f"named in {config / 'source'}"
+
+
+@pytest.mark.parametrize(
+    ("line", "error", "message"),
+    [
+        ("../render", InvalidInputError, "must hold one line naming a folder"),
+        ("/etc", InvalidInputError, "must hold one line naming a folder"),
+        ("modules", InvalidInputError, "must hold one line naming a folder"),
+        ("render\nother", InvalidInputError, "must hold one line naming a folder"),
+        ("", InvalidInputError, "must hold one line naming a folder"),
+        ("nosuch", NotFoundError, "names 'nosuch', but"),
+    ],
+)
+def test_a_bad_source_line_is_refused(
+    stack_root: Path, line: str, error: type[Exception], message: str
+) -> None:
+    (_config(stack_root, "blue") / "source").write_text(line)
+    with pytest.raises(error, match=message):
+        orchestrate.resolve_stack(stack_root, "blue", REGION)
+
+
+def test_a_stack_without_sources_lists_the_roots(stack_root: Path) -> None:
+    _config(stack_root, "other-test")
+    with pytest.raises(NotFoundError, match=r"unknown stack 'other-test': .* has render \("):
+        orchestrate.resolve_stack(stack_root, "other-test", REGION)
+
+
+def test_modules_is_never_a_family(stack_root: Path) -> None:
+    _config(stack_root, "modules-test")
+    with pytest.raises(NotFoundError, match="unknown stack 'modules-test'"):
+        orchestrate.resolve_stack(stack_root, "modules-test", REGION)
+
+
+# --- images by digest ---------------------------------------------------------------------------
+
+REPO = "999999999999.dkr.ecr.ap-southeast-2.amazonaws.com"
+DIGEST = "sha256:" + "0f" * 32
+
+
+def test_manifest_with_digests_renders_repository_at_digest() -> None:
+    from pipelinelib.model import ServiceBuild
+
+    refs = orchestrate.image_refs(
+        [
+            ServiceBuild(name="service1", build=90, image=f"{REPO}/service1:90", digest=DIGEST),
+            ServiceBuild(name="order-api", build=7, image=f"{REPO}/team/order-api:7"),
+            ServiceBuild(name="legacy", build=3),  # no image recorded: the stack uses its own
+            ServiceBuild(name="pinned", build=4, image=f"localhost:5000/pinned:4@{DIGEST}"),
+            ServiceBuild(name="untagged", build=5, image="docker.io/library/nginx"),
+        ]
+    )
+    assert refs == {
+        "service1": f"{REPO}/service1@{DIGEST}",
+        "order-api": f"{REPO}/team/order-api:7",
+        "pinned": f"localhost:5000/pinned@{DIGEST}",
+        "untagged": "docker.io/library/nginx:5",
+    }
+
+
+def test_conflicting_or_foreign_digests_are_refused() -> None:
+    from pipelinelib.model import ServiceBuild
+
+    other = "sha256:" + "1e" * 32
+    with pytest.raises(InvalidInputError, match="run verify-images"):
+        orchestrate.image_refs(
+            [ServiceBuild(name="s", build=1, image=f"{REPO}/s:1@{other}", digest=DIGEST)]
+        )
+    with pytest.raises(InvalidInputError, match="ECS pins sha256 digests"):
+        orchestrate.image_refs(
+            [ServiceBuild(name="s", build=1, image=f"{REPO}/s:1", digest="sha512:" + "ab" * 64)]
+        )
+
+
+def _import_manifest(directory: Path, services: dict[str, dict[str, object]]) -> None:
+    from pipelinelib.formats import groovy
+    from pipelinelib.formats import manifest as manifest_json
+    from pipelinelib.model import Manifest, ServiceBuild
+
+    builds = [ServiceBuild.from_dict(name, data) for name, data in services.items()]
+    directory.mkdir(parents=True, exist_ok=True)
+    for build in builds:
+        (directory / f"{build.name}.env.groovy").write_text(groovy.render_env_groovy([build]))
+    manifest = Manifest(job="deploy-test", number=12, environment="test", services=builds)
+    (directory / "manifest.json").write_text(manifest_json.dumps(manifest))
+
+
+def _declare_images(stack_root: Path) -> None:
+    with (stack_root / "src" / "render" / "main.tf").open("a") as handle:
+        handle.write('\nvariable "service_images" {\n  type    = map(string)\n  default = {}\n}\n')
+
+
+def test_import_dir_images_reach_stacks_that_declare_them(
+    stack_root: Path, fake_terraform: FakeTerraform, run_cli: CliRunner, tmp_path: Path
+) -> None:
+    imports = tmp_path / "import"
+    _import_manifest(
+        imports,
+        {
+            "service1": {"build": 90, "image": f"{REPO}/service1:90", "digest": DIGEST},
+            "order-api": {"build": 7, "image": f"{REPO}/order-api:7"},
+        },
+    )
+    work = stack_root / ".work" / REGION / "render-test"
+    args = orchestrate_args(stack_root, "plan", "render-test", REGION, "--import-dir", str(imports))
+    done = run_cli(args)
+    assert done.exit_code == 0, done.stderr
+    assert not (work / orchestrate.IMAGES_FILE).exists()  # render does not declare it (yet)
+    _declare_images(stack_root)
+    assert run_cli(args).exit_code == 0
+    written = json.loads((work / orchestrate.IMAGES_FILE).read_text())
+    assert written == {
+        "service_images": {
+            "order-api": f"{REPO}/order-api:7",
+            "service1": f"{REPO}/service1@{DIGEST}",
+        }
+    }
+    assert json.loads((work / orchestrate.BUILDS_FILE).read_text())["service_builds"] == {
+        "order-api": "7",
+        "service1": "90",
+    }
+    # A run without --import-dir never applies old images.
+    assert run_cli(orchestrate_args(stack_root, "plan", "render-test", REGION)).exit_code == 0
+    assert not (work / orchestrate.IMAGES_FILE).exists()
+
+
+def test_library_validates_images_it_is_given(stack_root: Path) -> None:
+    _declare_images(stack_root)
+    for images in ({"service1": "repo:tag; rm -rf /"}, {"service1": "repo"}, {"../x": "r:1"}):
+        with pytest.raises(InvalidInputError):
+            orchestrate.plan_orchestration(
+                "plan", "render-test", REGION, root=stack_root, service_images=images, dry_run=True
+            )
+
+
+def test_service_images_cannot_be_passed_as_a_var(stack_root: Path) -> None:
+    with pytest.raises(InvalidInputError, match="set by orchestrate"):
+        orchestrate.check_extra_args(["-var", "service_images={}"])
+
+
+def test_docker_image_is_configurable(stack_root: Path, run_cli: CliRunner) -> None:
+    args = orchestrate_args(stack_root, "plan", "render-test", REGION, "--runner", "docker")
+    default = run_cli([*args, "--dry-run"])
+    assert " hashicorp/terraform:1.11.4 plan " in default.stdout
+    chosen = run_cli(
+        [*args, "--dry-run"],
+        env={"PIPELINELIB_TERRAFORM_IMAGE": "registry.example.com/tools/terraform:1.9.8"},
+    )
+    assert " registry.example.com/tools/terraform:1.9.8 plan " in chosen.stdout
+    bad = run_cli([*args, "--dry-run", "--terraform-image", "x y; rm"])
+    assert bad.exit_code == 2 and "is not a docker image reference" in bad.stderr

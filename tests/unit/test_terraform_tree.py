@@ -1,8 +1,9 @@
-"""Cross-references of terraform/ read with python-hcl2 (no provider can be downloaded here).
+"""Cross-references of terraform/ read with python-hcl2, without running Terraform.
 
-Every input a stack passes to a module is declared there and every required one is passed; every
-``var.x`` is declared where it is used; every stack has a config folder with both files whose
-tfvars set only declared variables and every required one; every service has every field.
+One root (src/appcluster) serves every environment; every input a root or module passes to a
+module is declared there and every required one is passed; every ``var.x`` is declared where it
+is used; every environment has a config folder with both files whose tfvars set only variables
+the root declares and every required one; every service has every required field.
 """
 
 from __future__ import annotations
@@ -14,13 +15,14 @@ from typing import Any
 import hcl2
 import pytest
 
+from pipelinelib import orchestrate
 from tests.fixtures.terraform_stacks import FIXTURE_ROOT, REPO_TERRAFORM
 
 SRC = REPO_TERRAFORM / "src"
 CONFIG = REPO_TERRAFORM / "config"
 ENVIRONMENTS = ["test", "beta", "staging", "live", "sandbox"]
 REGION = "ap-southeast-2"
-MANAGED = {"region", "service_builds"}  # orchestrate sets these
+MANAGED = {"region", "service_builds", "service_images"}  # orchestrate sets these
 META_ARGUMENTS = {"source", "version", "providers", "count", "for_each", "depends_on"}
 VAR_RE = re.compile(r"\bvar\.([A-Za-z_][A-Za-z0-9_-]*)")
 COMMENT_RE = re.compile(r"(?m)^\s*(#|//).*$")
@@ -70,18 +72,31 @@ def used_vars(directory: Path) -> set[str]:
     return set(VAR_RE.findall(COMMENT_RE.sub("", text)))
 
 
-def object_fields(type_expression: str) -> set[str]:
+def object_fields(type_expression: str) -> dict[str, bool]:
+    """Field name -> required (not ``optional(...)``) of a ``map(object({...}))`` type."""
     inner = type_expression[type_expression.index("object({") + len("object({") :]
-    return set(re.findall(r"([a-z_]+)\s*=", inner))
+    return {
+        name: not optional
+        for name, optional in re.findall(r"\b([a-z_]+)\s*=\s*(optional\()?", inner)
+        if name not in {"string", "number"}
+    }
 
 
+ROOT = SRC / "appcluster"
 STACKS = sorted(p for p in SRC.iterdir() if p.is_dir() and p.name != "modules")
 MODULES = sorted(p for p in (SRC / "modules").iterdir() if p.is_dir())
 
 
-def test_the_five_environments_exist() -> None:
-    assert [p.name for p in STACKS] == sorted(f"appcluster-{e}" for e in ENVIRONMENTS)
-    assert [p.name for p in MODULES] == ["app-cluster", "container-definitions"]
+def test_one_root_serves_the_five_environments() -> None:
+    assert ROOT in STACKS and not [p for p in STACKS if p.name.startswith("appcluster-")]
+    assert {"app-cluster", "container-definitions"} <= {p.name for p in MODULES}
+    configured = sorted(
+        p.name for p in (CONFIG / REGION).iterdir() if p.name.startswith("appcluster-")
+    )
+    assert configured == sorted(f"appcluster-{e}" for e in ENVIRONMENTS)
+    for environment in ENVIRONMENTS:
+        stack = orchestrate.resolve_stack(REPO_TERRAFORM, f"appcluster-{environment}", REGION)
+        assert stack.source_dir == ROOT and stack.source_rule == "family appcluster"
 
 
 @pytest.mark.parametrize("module", [*MODULES, *STACKS], ids=lambda p: p.name)
@@ -96,13 +111,18 @@ def test_every_module_variable_is_used(module: Path) -> None:
     assert not unused, f"{module.name} declares unused variables {sorted(unused)}"
 
 
-@pytest.mark.parametrize("stack", STACKS, ids=lambda p: p.name)
-def test_module_calls_match_the_modules(stack: Path) -> None:
+@pytest.mark.parametrize(
+    ("caller", "expected"),
+    [(ROOT, {"app_cluster"}), (SRC / "modules" / "app-cluster", {"container_definitions"})],
+    ids=lambda v: v.name if isinstance(v, Path) else "",
+)
+def test_module_calls_match_the_modules(caller: Path, expected: set[str]) -> None:
+    stack = caller
     calls = blocks(load_dir(stack), "module")
-    assert set(calls) == {"container_definitions", "app_cluster"}
+    assert set(calls) == expected
     for name, body in calls.items():
         source = unquote(body["source"])
-        assert re.fullmatch(r"\.\./modules/[a-z0-9-]+", source), source
+        assert re.fullmatch(r"\.\./(modules/)?[a-z0-9-]+", source), source
         module_dir = stack / source
         assert module_dir.resolve().parent == (SRC / "modules").resolve()
         declared = variables(module_dir)
@@ -122,13 +142,15 @@ def test_stack_declares_the_contract_variables(stack: Path) -> None:
         "string",
         "${string}",
     )
-    assert "map(string)" in declared["service_builds"]["type"]
-    assert "default" in declared["service_builds"]
+    managed = ("service_builds", "service_images") if stack == ROOT else ("service_builds",)
+    for name in managed:
+        assert "map(string)" in declared[name]["type"]
+        assert "default" in declared[name]
 
 
 @pytest.mark.parametrize("environment", ENVIRONMENTS)
 def test_config_folder_and_tfvars(environment: str) -> None:
-    stack = SRC / f"appcluster-{environment}"
+    stack = ROOT
     config = CONFIG / REGION / f"appcluster-{environment}"
     assert (config / "tf-config.tf").is_file() and (config / "variables.tfvars").is_file()
     with (config / "tf-config.tf").open() as handle:
@@ -147,9 +169,11 @@ def test_config_folder_and_tfvars(environment: str) -> None:
 
 @pytest.mark.parametrize("environment", ENVIRONMENTS)
 def test_every_service_has_every_field(environment: str) -> None:
-    fields = object_fields(variables(SRC / f"appcluster-{environment}")["services"]["type"])
-    module_fields = object_fields(variables(SRC / "modules" / "app-cluster")["services"]["type"])
-    assert fields == module_fields and "image_repository" in fields
+    fields = object_fields(variables(ROOT)["services"]["type"])
+    for module in MODULES:
+        assert object_fields(variables(module)["services"]["type"]) == fields, module.name
+    assert fields["image_repository"] and not fields["secrets"]
+    required_fields = {name for name, is_required in fields.items() if is_required}
     services = load_tfvars(CONFIG / REGION / f"appcluster-{environment}" / "variables.tfvars")[
         "services"
     ]
@@ -157,8 +181,9 @@ def test_every_service_has_every_field(environment: str) -> None:
     priorities = []
     for name, service in services.items():
         assert re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,62}", name)
-        assert set(service) == fields, f"{environment}/{name}: {set(service) ^ fields}"
+        assert required_fields <= set(service) <= set(fields), f"{environment}/{name}"
         assert service["min_count"] <= service["desired_count"] <= service["max_count"]
+        assert all(value != "" for value in service.get("environment", {}).values())
         priorities.append(service["priority"])
     assert len(priorities) == len(set(priorities)), "listener rule priorities must be unique"
 
@@ -203,8 +228,28 @@ def test_no_deprecated_template_file_anywhere() -> None:
 
 
 def test_fixture_stack_follows_the_conventions() -> None:
+    assert not blocks(load_dir(FIXTURE_ROOT / "src" / "render"), "provider")
     for stack in ("render-test", "render-live"):
-        assert (FIXTURE_ROOT / "src" / stack / "main.tf").is_file()
         config = FIXTURE_ROOT / "config" / REGION / stack
         assert {p.name for p in config.iterdir()} == {"tf-config.tf", "variables.tfvars"}
-        assert not blocks(load_dir(FIXTURE_ROOT / "src" / stack), "provider")
+        resolved = orchestrate.resolve_stack(FIXTURE_ROOT, stack, REGION)
+        assert resolved.source_dir == FIXTURE_ROOT / "src" / "render"
+
+
+def test_live_and_staging_keep_deletion_protection() -> None:
+    for environment in ENVIRONMENTS:
+        values = load_tfvars(CONFIG / REGION / f"appcluster-{environment}" / "variables.tfvars")
+        protected = values.get("deletion_protection", True)
+        assert protected is (environment in ("live", "staging")), environment
+
+
+def test_every_secret_is_an_arn_of_its_own_account() -> None:
+    for environment in ENVIRONMENTS:
+        config = CONFIG / REGION / f"appcluster-{environment}"
+        values = load_tfvars(config / "variables.tfvars")
+        account = unquote(values["task_role_arn"]).split(":")[4]
+        for name, service in values["services"].items():
+            for key, arn in service.get("secrets", {}).items():
+                parts = unquote(arn).split(":")
+                assert parts[2] in ("ssm", "secretsmanager"), f"{environment}/{name}/{key}"
+                assert parts[3] == REGION and parts[4] == account, f"{environment}/{name}/{key}"

@@ -13,9 +13,14 @@ instance_type            = "m5.large"
 cluster_min_size         = 2
 cluster_max_size         = 4
 cluster_desired_capacity = 2
-task_execution_role_arn  = "arn:aws:iam::999999999999:role/ecs-task-execution"
 task_role_arn            = "arn:aws:iam::999999999999:role/appcluster-staging-task"
 log_retention_days       = 30
+
+# Instances reach AWS over HTTPS and the database on its port; nothing else.
+instance_egress = {
+  https    = { from_port = 443, to_port = 443, cidr_blocks = ["0.0.0.0/0"] }
+  database = { from_port = 5432, to_port = 5432, cidr_blocks = ["10.9.0.0/16"] }
+}
 
 # Adding a service is a change here (and in the other environments' files), never new HCL.
 services = {
@@ -32,6 +37,9 @@ services = {
     priority          = 100
     environment = {
       LOG_LEVEL = "info"
+    }
+    secrets = {
+      DATABASE_PASSWORD = "arn:aws:ssm:ap-southeast-2:999999999999:parameter/appcluster-staging/service1/database-password"
     }
   }
   service2 = {

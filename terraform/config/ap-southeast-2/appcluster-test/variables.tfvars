@@ -11,9 +11,17 @@ instance_type            = "t3.large"
 cluster_min_size         = 1
 cluster_max_size         = 3
 cluster_desired_capacity = 1
-task_execution_role_arn  = "arn:aws:iam::111111111111:role/ecs-task-execution"
 task_role_arn            = "arn:aws:iam::111111111111:role/appcluster-test-task"
 log_retention_days       = 14
+
+# Non-production: the load balancer may be deleted (live and staging keep protection on).
+deletion_protection = false
+
+# Instances reach AWS over HTTPS and the database on its port; nothing else.
+instance_egress = {
+  https    = { from_port = 443, to_port = 443, cidr_blocks = ["0.0.0.0/0"] }
+  database = { from_port = 5432, to_port = 5432, cidr_blocks = ["10.1.0.0/16"] }
+}
 
 # Adding a service is a change here (and in the other environments' files), never new HCL.
 services = {
@@ -30,6 +38,9 @@ services = {
     priority          = 100
     environment = {
       LOG_LEVEL = "info"
+    }
+    secrets = {
+      DATABASE_PASSWORD = "arn:aws:ssm:ap-southeast-2:111111111111:parameter/appcluster-test/service1/database-password"
     }
   }
   service2 = {

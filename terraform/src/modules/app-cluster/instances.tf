@@ -1,5 +1,5 @@
 data "aws_ssm_parameter" "ecs_ami" {
-  name = "/aws/service/ecs/optimized-ami/amazon-linux-2/recommended/image_id"
+  name = var.ami_ssm_parameter
 }
 
 data "aws_iam_policy_document" "instance_assume" {
@@ -43,6 +43,19 @@ resource "aws_launch_template" "instance" {
 
   iam_instance_profile {
     arn = aws_iam_instance_profile.instance.arn
+  }
+
+  # The ECS-optimised AMIs boot from /dev/xvda; encrypted whatever the account's default is.
+  block_device_mappings {
+    device_name = "/dev/xvda"
+
+    ebs {
+      volume_size           = var.root_volume.size_gb
+      volume_type           = var.root_volume.type
+      encrypted             = true
+      kms_key_id            = var.root_volume.kms_key_id
+      delete_on_termination = true
+    }
   }
 
   metadata_options {

@@ -23,3 +23,16 @@ resource "aws_cloudwatch_log_group" "service" {
   retention_in_days = var.log_retention_days
   tags              = local.tags
 }
+
+# The containers of each service, image by digest when the imported manifest has one.
+module "container_definitions" {
+  source = "../container-definitions"
+
+  services           = var.services
+  service_builds     = var.service_builds
+  service_images     = var.service_images
+  default_build      = var.default_build
+  common_environment = var.common_environment
+  log_group_prefix   = "/ecs/${var.cluster_name}"
+  region             = var.region
+}

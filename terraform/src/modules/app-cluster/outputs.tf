@@ -22,3 +22,22 @@ output "service_names" {
 output "task_definition_arns" {
   value = { for name, task in aws_ecs_task_definition.service : name => task.arn }
 }
+
+output "images" {
+  description = "Service name => the image its task definition runs (repository@sha256:... when deployed by digest)."
+  value       = module.container_definitions.images
+}
+
+output "image_tags" {
+  description = "Service name => the build deployed (its image tag)."
+  value       = module.container_definitions.image_tags
+}
+
+output "task_execution_role_arn" {
+  value = local.task_execution_role_arn
+}
+
+output "alb_access_logs_bucket" {
+  description = "Where the load balancer writes its access logs; null when they are off."
+  value       = local.alb_logs_bucket
+}

@@ -14,6 +14,7 @@ resource "aws_security_group_rule" "alb_ingress" {
 
   security_group_id = aws_security_group.alb.id
   type              = "ingress"
+  description       = "HTTP${each.value == "443" ? "S" : " (redirects to HTTPS)"} from anywhere"
   protocol          = "tcp"
   from_port         = tonumber(each.value)
   to_port           = tonumber(each.value)
@@ -24,6 +25,7 @@ resource "aws_security_group_rule" "alb_ingress" {
 resource "aws_security_group_rule" "alb_to_instances" {
   security_group_id        = aws_security_group.alb.id
   type                     = "egress"
+  description              = "to the dynamic host ports of the containers"
   protocol                 = "tcp"
   from_port                = 32768
   to_port                  = 65535
@@ -44,17 +46,27 @@ resource "aws_security_group" "instances" {
 resource "aws_security_group_rule" "instances_from_alb" {
   security_group_id        = aws_security_group.instances.id
   type                     = "ingress"
+  description              = "dynamic host ports from the load balancer"
   protocol                 = "tcp"
   from_port                = 32768
   to_port                  = 65535
   source_security_group_id = aws_security_group.alb.id
 }
 
+# Narrowed to what the instances need (var.instance_egress); no all-traffic rule.
 resource "aws_security_group_rule" "instances_egress" {
+  for_each = var.instance_egress
+
   security_group_id = aws_security_group.instances.id
   type              = "egress"
-  protocol          = "-1"
-  from_port         = 0
-  to_port           = 0
-  cidr_blocks       = ["0.0.0.0/0"]
+  description       = "${each.key} from the container instances"
+  protocol          = each.value.protocol
+  from_port         = each.value.from_port
+  to_port           = each.value.to_port
+  cidr_blocks       = each.value.cidr_blocks
+}
+
+moved {
+  from = aws_security_group_rule.instances_egress
+  to   = aws_security_group_rule.instances_egress["https"]
 }

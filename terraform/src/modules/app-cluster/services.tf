@@ -44,8 +44,8 @@ resource "aws_ecs_task_definition" "service" {
   for_each = var.services
 
   family                   = "${var.cluster_name}-${each.key}"
-  container_definitions    = var.container_definitions[each.key]
-  execution_role_arn       = var.task_execution_role_arn
+  container_definitions    = module.container_definitions.container_definitions[each.key]
+  execution_role_arn       = local.task_execution_role_arn
   task_role_arn            = var.task_role_arn
   network_mode             = "bridge"
   requires_compatibilities = ["EC2"]

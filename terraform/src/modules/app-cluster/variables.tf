@@ -1,10 +1,20 @@
 variable "cluster_name" {
   description = "Name of the ECS cluster; prefixes every resource of this module."
   type        = string
+
+  validation {
+    condition     = can(regex("^[a-z0-9][a-z0-9-]{0,27}$", var.cluster_name))
+    error_message = "cluster_name uses 1-28 characters a-z, 0-9 and '-' (it prefixes load balancer and target group names)."
+  }
 }
 
 variable "environment_name" {
   description = "test, beta, staging, live or sandbox: tagged on every resource."
+  type        = string
+}
+
+variable "region" {
+  description = "AWS region of the cluster (its log groups)."
   type        = string
 }
 
@@ -59,8 +69,9 @@ variable "cluster_desired_capacity" {
 }
 
 variable "task_execution_role_arn" {
-  description = "Role ECS uses to pull images and write logs."
+  description = "Role ECS uses to pull images, write logs and read the services' secrets; null (the default) creates one for this cluster, scoped to its own secrets."
   type        = string
+  default     = null
 }
 
 variable "task_role_arn" {
@@ -76,23 +87,80 @@ variable "log_retention_days" {
 variable "services" {
   description = "Services keyed by name: adding one is a tfvars change (see terraform/README.md)."
   type = map(object({
-    image_repository  = string
-    cpu               = number
-    memory            = number
-    container_port    = number
-    desired_count     = number
-    min_count         = number
-    max_count         = number
-    health_check_path = string
-    path_pattern      = string
-    priority          = number
-    environment       = map(string)
+    image_repository         = string
+    cpu                      = number
+    memory                   = number
+    container_port           = number
+    desired_count            = optional(number, 1)
+    min_count                = optional(number, 1)
+    max_count                = optional(number, 2)
+    health_check_path        = optional(string, "/healthz")
+    path_pattern             = string
+    priority                 = number
+    environment              = optional(map(string), {})
+    secrets                  = optional(map(string), {})
+    readonly_root_filesystem = optional(bool, true)
+    user                     = optional(string, "1000:1000")
   }))
+
+  validation {
+    condition     = alltrue([for name in keys(var.services) : can(regex("^[a-z0-9][a-z0-9_-]{0,62}$", name))])
+    error_message = "Service names use 1-63 characters a-z, 0-9, '-' and '_', starting with a letter or digit."
+  }
+
+  validation {
+    condition     = alltrue(flatten([for service in values(var.services) : [for value in values(service.environment) : value != ""]]))
+    error_message = "Empty environment values are refused: ECS drops them and every plan shows a diff (terraform-provider-aws#39533). Remove the variable or give it a value."
+  }
+
+  validation {
+    condition = alltrue(flatten([
+      for service in values(var.services) : [
+        for arn in values(service.secrets) :
+        can(regex("^arn:aws[a-z-]*:(ssm:[a-z0-9-]+:[0-9]{12}:parameter/.+|secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:.+)$", arn))
+      ]
+    ]))
+    error_message = "Each secret is the ARN of an SSM parameter (arn:aws:ssm:REGION:ACCOUNT:parameter/NAME) or a Secrets Manager secret (arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME)."
+  }
+
+  validation {
+    condition     = alltrue([for service in values(var.services) : length(setintersection(keys(service.environment), keys(service.secrets))) == 0])
+    error_message = "A name is either in environment or in secrets of a service, not both."
+  }
+
+  validation {
+    condition     = alltrue([for service in values(var.services) : service.min_count <= service.desired_count && service.desired_count <= service.max_count])
+    error_message = "Each service needs min_count <= desired_count <= max_count."
+  }
+
+  validation {
+    condition     = length(distinct([for service in values(var.services) : service.priority])) == length(var.services)
+    error_message = "Listener rule priorities must be unique within an environment."
+  }
 }
 
-variable "container_definitions" {
-  description = "Service name => container definitions JSON, from the container-definitions module."
+variable "service_builds" {
+  description = "Service name => build number (image tag), written by orchestrate --import-dir."
   type        = map(string)
+  default     = {}
+}
+
+variable "service_images" {
+  description = "Service name => image reference (repository@sha256:... when the manifest has a digest), written by orchestrate --import-dir; wins over service_builds."
+  type        = map(string)
+  default     = {}
+}
+
+variable "default_build" {
+  description = "Tag for services without an imported image or build (e.g. for destroy); null = error."
+  type        = string
+  default     = null
+}
+
+variable "common_environment" {
+  description = "Environment variables every container gets (a service's own value wins)."
+  type        = map(string)
+  default     = {}
 }
 
 variable "cpu_target_percent" {
@@ -104,4 +172,62 @@ variable "cpu_target_percent" {
 variable "tags" {
   type    = map(string)
   default = {}
+}
+
+# --- hardening: every switch has a safe default; an environment opts out in its tfvars ---------
+
+variable "ami_ssm_parameter" {
+  description = "SSM parameter holding the container instances' AMI: the ECS-optimised Amazon Linux 2023 image (Amazon Linux 2 reaches end of support on 2026-06-30)."
+  nullable    = false
+  type        = string
+  default     = "/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id"
+}
+
+variable "root_volume" {
+  description = "Root EBS volume of the container instances: always encrypted (with kms_key_id, else the AWS-managed EBS key)."
+  nullable    = false
+  type = object({
+    size_gb    = optional(number, 30)
+    type       = optional(string, "gp3")
+    kms_key_id = optional(string)
+  })
+  default = {}
+}
+
+variable "alb_access_logs" {
+  description = "Load balancer access logs to S3; without bucket, the module creates an encrypted, private bucket for them."
+  nullable    = false
+  type = object({
+    enabled        = optional(bool, true)
+    bucket         = optional(string)
+    prefix         = optional(string, "alb")
+    retention_days = optional(number, 90)
+  })
+  default = {}
+}
+
+variable "deletion_protection" {
+  description = "Refuse to delete the load balancer (on by default; test, beta and sandbox turn it off)."
+  nullable    = false
+  type        = bool
+  default     = true
+}
+
+variable "instance_egress" {
+  description = "Where container instances may connect, keyed by purpose. The default allows HTTPS only (ECR, ECS, SSM, CloudWatch Logs, Secrets Manager); add the database port per environment."
+  nullable    = false
+  type = map(object({
+    protocol    = optional(string, "tcp")
+    from_port   = number
+    to_port     = number
+    cidr_blocks = list(string)
+  }))
+  default = {
+    https = { from_port = 443, to_port = 443, cidr_blocks = ["0.0.0.0/0"] }
+  }
+
+  validation {
+    condition     = alltrue([for rule in values(var.instance_egress) : rule.protocol != "-1"])
+    error_message = "instance_egress names a protocol and ports; all-traffic rules (-1) are refused."
+  }
 }

@@ -1,17 +1,20 @@
 variable "services" {
   description = "Services of the cluster, keyed by service name (the same map app-cluster takes)."
   type = map(object({
-    image_repository  = string
-    cpu               = number
-    memory            = number
-    container_port    = number
-    desired_count     = number
-    min_count         = number
-    max_count         = number
-    health_check_path = string
-    path_pattern      = string
-    priority          = number
-    environment       = map(string)
+    image_repository         = string
+    cpu                      = number
+    memory                   = number
+    container_port           = number
+    desired_count            = optional(number, 1)
+    min_count                = optional(number, 1)
+    max_count                = optional(number, 2)
+    health_check_path        = optional(string, "/healthz")
+    path_pattern             = string
+    priority                 = number
+    environment              = optional(map(string), {})
+    secrets                  = optional(map(string), {})
+    readonly_root_filesystem = optional(bool, true)
+    user                     = optional(string, "1000:1000")
   }))
 
   validation {
@@ -31,8 +34,22 @@ variable "service_builds" {
   }
 }
 
+variable "service_images" {
+  description = "Image reference of each service from the imported manifest: repository@sha256:<digest> when the manifest has a digest, else repository:tag. Wins over service_builds."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition = alltrue([
+      for ref in values(var.service_images) :
+      can(regex("^[a-z0-9][a-z0-9._/:-]*[a-z0-9](@sha256:[0-9a-f]{64}|:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})$", ref))
+    ])
+    error_message = "Every image must be repository@sha256:<64 hex digits> or repository:tag."
+  }
+}
+
 variable "default_build" {
-  description = "Tag for services missing from service_builds; null makes a missing build an error."
+  description = "Tag for services in neither service_images nor service_builds; null makes that an error."
   type        = string
   default     = null
 }
