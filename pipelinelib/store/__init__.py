@@ -118,6 +118,7 @@ def open_store(
     """
     local = sqlite_file(db or DEFAULT_DB) if not server else None
     if read_only and local is not None and not local.exists():
+        require_local_store(db or DEFAULT_DB)  # a missing extra is the first thing to fix
         raise NotFoundError(
             f"no store at {local} (resolved from {os.getcwd()}): nothing has been recorded "
             "here. Run this where publish-artifact/record-deployment ran (after `make demo`: "
