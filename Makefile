@@ -6,6 +6,10 @@ STAMP := $(VENV)/.installed
 # checkov lives in its own virtualenv: its pinned dependencies (boto3, networkx...) stay out of ours.
 CHECKOV_VERSION := 3.3.30
 CHECKOV := $(VENV)/checkov/bin/checkov
+# CodeNarc 3.7.0 (with its Jenkins CPS rules) from the npm package npm-groovy-lint, pinned by
+# groovy/lint/package-lock.json; scripts/groovy_lint.py runs its jars on the JVM.
+NODE_TOOLS := $(VENV)/node
+CODENARC := $(NODE_TOOLS)/.installed
 
 .PHONY: demo test lint format tools venv bench docs clean
 
@@ -23,6 +27,13 @@ $(CHECKOV): Makefile
 	$(VENV)/checkov/bin/python -m pip install --quiet 'checkov==$(CHECKOV_VERSION)'
 	touch $(CHECKOV)
 
+$(CODENARC): groovy/lint/package.json groovy/lint/package-lock.json | $(STAMP)
+	bash scripts/install-tools.sh
+	mkdir -p $(NODE_TOOLS)
+	cp groovy/lint/package.json groovy/lint/package-lock.json $(NODE_TOOLS)/
+	cd $(NODE_TOOLS) && npm ci --no-audit --no-fund --loglevel=error
+	touch $(CODENARC)
+
 tools:
 	bash scripts/install-tools.sh
 
@@ -30,13 +41,14 @@ demo: $(STAMP)
 	rm -rf demo-workdir
 	$(BIN)/pipelinelib demo --workdir demo-workdir
 
-lint: $(STAMP) $(CHECKOV)
+lint: $(STAMP) $(CHECKOV) $(CODENARC)
 	$(BIN)/ruff check pipelinelib tests bench scripts docker
 	$(BIN)/ruff format --check pipelinelib tests bench scripts docker
 	$(BIN)/mypy
 	$(BIN)/hadolint --no-color Dockerfile
 	sh -n docker/entrypoint.sh
 	$(BIN)/python scripts/checkov_baseline.py --checkov $(CHECKOV) terraform
+	$(BIN)/python scripts/groovy_lint.py
 
 format: $(STAMP)
 	$(BIN)/ruff format pipelinelib tests bench scripts

@@ -545,7 +545,7 @@ def copy_artifact_cmd(
     \b
     Example:
       pipelinelib copy-artifact --project team/service1-build --filter 'output/*.env.groovy' \\
-        --target import --flatten --selector "$UPSTREAM_BUILD" --fingerprint
+        --target import --flatten --selector "$BUILD_TO_DEPLOY" --fingerprint
     """
     import time
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Installs the system tools the tests drive for real: Groovy 2.4 with a JDK, headless Chromium,
+# npm (for CodeNarc, make lint),
 # git. Idempotent: does nothing when they are already there. Needs root (CI runs as root) or sudo.
 set -euo pipefail
 
@@ -8,6 +9,8 @@ command -v groovy >/dev/null 2>&1 || need+=(groovy)
 [ -x /usr/lib/jvm/java-17-openjdk-amd64/bin/java ] || need+=(openjdk-17-jre-headless)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v git >/dev/null 2>&1 || need+=(git)
+# make lint: npm installs npm-groovy-lint, whose CodeNarc jars run on the JDK above.
+command -v npm >/dev/null 2>&1 || need+=(npm)
 # `install-tools.sh bench`: also the load generator the benchmarks use (make bench).
 if [ "${1:-}" = bench ]; then
   command -v wrk >/dev/null 2>&1 || need+=(wrk)

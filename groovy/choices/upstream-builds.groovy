@@ -1,39 +1,71 @@
 /*
- * pipelinelib: the choices of an Extensible Choice Parameter ("System Groovy Choice Parameter").
+ * pipelinelib: the choices of a promotion job's BUILD_TO_DEPLOY parameter, NUMBER-SUBJECT lines
+ * of the upstream deploy job's newest successful builds, newest first.
  *
- * Lists the newest successful builds of an upstream job as NUMBER-SUBJECT lines, newest first:
- *   1. from the manifest service: GET <serviceUrl>/api/v1/jobs/<job>/choices?limit=<limit>,
- *      with connect and read timeouts, so a slow service never hangs the "Build with Parameters"
- *      page;
- *   2. when the service does not answer (refused, timed out, non-200), from Jenkins' own build
- *      list: the job's completed builds at or over SUCCESS, newest first, at most <limit>, each
- *      as "${number}-${subject}" with the subject made exactly as the service makes it (first line
- *      of the display name, control characters removed, trimmed, at most 120 characters; a
- *      longer one is cut to 119 and U+2026 '…').
+ * Runs unchanged under both choice plugins, with exactly what each binds (nothing else):
+ *   - Extensible Choice, "System Groovy Choice Parameter" (SystemGroovyChoiceListProvider.java):
+ *     `project` only, with "Use predefined variables" ticked: the job, or null when no web
+ *     request names it (a `build` step of another pipeline, the CLI, the REST API). The
+ *     `jenkins` variable was removed (SECURITY-123); it is never read here.
+ *   - Active Choices (uno-choice, AbstractScriptableParameter.getHelperParameters): `jenkinsProject`
+ *     (when the plugin finds the job), `jenkinsBuild`, `jenkinsParameter`, and every global
+ *     environment variable (Manage Jenkins > System > Global properties) as a variable.
  *
- * Setup (docs/jenkins-integration.md): paste this file into the parameter's script box and edit
- * the two defaults below. Inputs can also be bound as variables (the tests do): serviceUrl,
- * upstreamJob, limit, timeoutMs, and fallbackBuilds, a closure (String job, int limit) returning
- * [[number: N, displayName: '...'], ...] newest first, which replaces the Jenkins lookup.
+ * What it does:
+ *   1. The job: `project` or `jenkinsProject`. When neither is there, it FAILS CLOSED (throws):
+ *      guessing an upstream job would offer another environment's builds. Both plugins then show
+ *      no choice, so such a trigger is refused rather than deploying the wrong thing.
+ *   2. The upstream job: the default of the job's own UPSTREAM_PROJECT choice parameter (the job
+ *      definition fixes it), so the choices and the deploy always name the same job.
+ *   3. The manifest service: GET <PIPELINELIB_SERVER>/api/v1/jobs/<upstream>/choices?limit=N with
+ *      `Authorization: Bearer <token>` when the Secret text credential `readTokenCredentialsId`
+ *      exists (so `serve --require-read-token` works). ONE deadline (timeoutMs) covers connect,
+ *      headers and body: a watchdog disconnects at the deadline, so a server dripping bytes cannot
+ *      hold the page; the body is capped at maxBytes. Every line must be NUMBER-SUBJECT.
+ *   4. When the service gives nothing usable (unset, refused, non-200, deadline, over the cap,
+ *      malformed, or an EMPTY list), Jenkins' own list of the upstream job: completed builds at
+ *      or over SUCCESS, newest first, each as NUMBER-SUBJECT with the subject made exactly as
+ *      pipelinelib.model.subject_of makes it.
  *
- * This script compiles without Jenkins on the classpath: Jenkins classes are loaded by name only
- * inside the fallback, so `groovy` alone can check and test it.
+ * Settings (set as plain assignments above this text; docs/jenkins.md): limit (100), timeoutMs
+ * (5000), maxBytes (262144), readTokenCredentialsId ('pipelinelib-read-token'). The server URL
+ * is the global environment variable PIPELINELIB_SERVER.
+ *
+ * It compiles without Jenkins on the class path (Jenkins classes are only named in code paths
+ * that run inside Jenkins), so `groovy` alone can check it; the tests run it with the fakes of
+ * tests/groovy/fakes/ on the class path.
  */
-
-// --- edit these two when you paste the script into the job configuration ---------------------
-def DEFAULT_SERVICE_URL = 'https://pipelinelib.example.com'
-def DEFAULT_UPSTREAM_JOB = 'deploy-test'
 
 def bound = { String name, Object otherwise ->
     binding.variables.containsKey(name) && binding.getVariable(name) != null ?
         binding.getVariable(name) : otherwise
 }
 
-String serviceUrl = bound('serviceUrl', DEFAULT_SERVICE_URL) as String
-String upstreamJob = bound('upstreamJob', DEFAULT_UPSTREAM_JOB) as String
 int limit = bound('limit', 100) as int
-int timeoutMs = bound('timeoutMs', 3000) as int
+int timeoutMs = bound('timeoutMs', 5000) as int
+int maxBytes = bound('maxBytes', 262144) as int
+String readTokenCredentialsId = bound('readTokenCredentialsId', 'pipelinelib-read-token') as String
+String serverVariable = 'PIPELINELIB_SERVER'
+String upstreamParameter = 'UPSTREAM_PROJECT'
 def log = java.util.logging.Logger.getLogger('pipelinelib.choices')
+
+// --- 1. the job whose parameter this is ------------------------------------------------------
+def job = bound('project', null) ?: bound('jenkinsProject', null)
+if (job == null) {
+    throw new IllegalStateException('pipelinelib choices: the job is not known (the choice plugin bound no ' +
+        'project: the parameter was evaluated outside a web request to the job, e.g. by a build step, ' +
+        'the CLI or the REST API); refusing to guess its upstream job. Start the promotion from the ' +
+        'job\'s "Build with Parameters" page.')
+}
+String jobName = job.getFullName()
+
+// --- 2. the upstream job it promotes ---------------------------------------------------------
+def parameters = job.getProperty('hudson.model.ParametersDefinitionProperty')
+String upstreamJob = parameters?.getParameterDefinition(upstreamParameter)?.getDefaultParameterValue()?.getValue()
+if (!upstreamJob) {
+    throw new IllegalStateException('pipelinelib choices: job ' + jobName + ' has no ' + upstreamParameter +
+        ' parameter with a value; its job definition must declare the upstream deploy job')
+}
 
 // --- the subject, exactly as pipelinelib.model.subject_of makes it ---------------------------
 // Python's str.strip() and str.splitlines() know more white space and line breaks than Java's
@@ -83,15 +115,41 @@ def subjectOf = { Object displayName, Object number ->
     text.toString()
 }
 
-// --- 1. the manifest service ----------------------------------------------------------------
-def encodeJob = { String job ->
-    job.split('/').collect { URLEncoder.encode(it, 'UTF-8').replace('+', '%20') }.join('/')
-}
-def fromService = { ->
-    if (!serviceUrl) {
-        return [ok: false, reason: 'no service URL']
+// --- where the service is and the read token -------------------------------------------------
+def serviceUrlOf = { ->
+    // Active Choices binds every global environment variable; Extensible Choice binds none.
+    String url = bound(serverVariable, null) as String
+    if (!url) {
+        def props = jenkins.model.Jenkins.get().getGlobalNodeProperties()
+            .get(hudson.slaves.EnvironmentVariablesNodeProperty)
+        url = props?.getEnvVars()?.get(serverVariable)
     }
+    url
+}
+def readTokenOf = { ->
+    try {
+        def found = com.cloudbees.plugins.credentials.CredentialsProvider.lookupCredentialsInItem(
+            org.jenkinsci.plugins.plaincredentials.StringCredentials, job, hudson.security.ACL.SYSTEM2, [])
+            .find { it.getId() == readTokenCredentialsId }
+        return found?.getSecret()?.getPlainText()
+    } catch (Exception e) {
+        log.warning('pipelinelib choices: no read token (credential ' + readTokenCredentialsId + '): ' + e)
+        return null
+    }
+}
+
+// --- 3. the manifest service, under one deadline ---------------------------------------------
+def encodeJob = { String name ->
+    name.split('/').collect { URLEncoder.encode(it, 'UTF-8').replace('+', '%20') }.join('/')
+}
+def fromService = { String serviceUrl, String token ->
+    if (!serviceUrl) {
+        return [ok: false, reason: 'the global variable ' + serverVariable + ' is not set']
+    }
+    long deadline = System.nanoTime() + timeoutMs * 1000000L
     HttpURLConnection conn = null
+    Thread watchdog = null
+    boolean[] cut = [false] as boolean[]
     try {
         URL url = new URL(serviceUrl.replaceAll('/+$', '') + '/api/v1/jobs/' + encodeJob(upstreamJob) +
             '/choices?limit=' + limit)
@@ -99,51 +157,91 @@ def fromService = { ->
         conn.setConnectTimeout(timeoutMs)
         conn.setReadTimeout(timeoutMs)
         conn.setInstanceFollowRedirects(false)
+        conn.setUseCaches(false)
         conn.setRequestProperty('Accept', 'text/plain')
+        if (token) {
+            conn.setRequestProperty('Authorization', 'Bearer ' + token)
+        }
+        HttpURLConnection watched = conn
+        watchdog = Thread.startDaemon('pipelinelib-choices-deadline') {
+            try {
+                Thread.sleep(timeoutMs)
+                cut[0] = true
+                watched.disconnect()
+            } catch (InterruptedException ignored) {
+                // the answer came in time
+            }
+        }
         int status = conn.getResponseCode()
         if (status != 200) {
             return [ok: false, reason: 'HTTP ' + status]
         }
-        String text = conn.getInputStream().getText('UTF-8')
+        InputStream body = conn.getInputStream()
+        ByteArrayOutputStream buffer = new ByteArrayOutputStream()
+        byte[] chunk = new byte[8192]
+        while (true) {
+            if (System.nanoTime() >= deadline) {
+                cut[0] = true
+                break
+            }
+            int n = body.read(chunk)
+            if (n < 0) {
+                break
+            }
+            if (buffer.size() + n > maxBytes) {
+                return [ok: false, reason: 'the answer is over ' + maxBytes + ' bytes']
+            }
+            buffer.write(chunk, 0, n)
+        }
+        if (cut[0]) {
+            return [ok: false, reason: 'no whole answer within ' + timeoutMs + ' ms']
+        }
+        String text = new String(buffer.toByteArray(), 'UTF-8')
         List<String> lines = text.split('\n').collect { it.endsWith('\r') ? it[0..-2] : it }.findAll { it }
+        String bad = lines.find { !(it ==~ /[1-9][0-9]{0,17}(-.*)?/) }
+        if (bad != null) {
+            return [ok: false, reason: 'a line is not NUMBER-SUBJECT']
+        }
+        if (lines.isEmpty()) {
+            return [ok: false, reason: 'the service listed no build']
+        }
         return [ok: true, lines: lines]
     } catch (IOException e) {
-        return [ok: false, reason: e.toString()]
+        return [ok: false, reason: cut[0] ? 'no whole answer within ' + timeoutMs + ' ms' : e.toString()]
     } finally {
+        watchdog?.interrupt()
         conn?.disconnect()
     }
 }
 
-// --- 2. Jenkins' own build list (only inside Jenkins) ---------------------------------------
-def jenkinsBuilds = { String job, int max ->
-    ClassLoader loader = this.class.classLoader ?: Thread.currentThread().contextClassLoader
-    def jenkins = Class.forName('jenkins.model.Jenkins', true, loader).getInstance()
-    def item = jenkins.getItemByFullName(job)
+// --- 4. Jenkins' own build list --------------------------------------------------------------
+def fromJenkins = { ->
+    def item = jenkins.model.Jenkins.get().getItemByFullName(upstreamJob, hudson.model.Job)
     if (item == null) {
-        throw new IllegalArgumentException('no job ' + job + ' in Jenkins')
+        throw new IllegalArgumentException('no job ' + upstreamJob + ' in Jenkins')
     }
-    def success = Class.forName('hudson.model.Result', true, loader).SUCCESS
-    // RunList is lazy: only the newest builds up to `max` matches are loaded.
-    item.getBuilds().completedOnly().overThresholdOnly(success).limit(max).collect { run ->
-        [number: run.getNumber(), displayName: run.getDisplayName()]
+    // RunList is lazy: only the newest builds up to `limit` matches are loaded.
+    item.getBuilds().completedOnly().overThresholdOnly(hudson.model.Result.SUCCESS).limit(limit).collect { run ->
+        (run.getNumber() as String) + '-' + subjectOf(run.getDisplayName(), run.getNumber())
     }
 }
 
-def answer = fromService()
-List<String> choices
-if (answer.ok) {
-    choices = answer.lines.take(limit)
-} else {
-    log.warning('pipelinelib choices: the service did not answer for ' + upstreamJob + ' (' +
-        answer.reason + '); falling back to the Jenkins build list')
-    Closure source = bound('fallbackBuilds', null) ?: jenkinsBuilds
-    try {
-        choices = source(upstreamJob, limit).take(limit).collect { build ->
-            (build.number as String) + '-' + subjectOf(build.displayName, build.number)
-        }
-    } catch (Exception e) {
-        throw new IllegalStateException('pipelinelib choices: the service did not answer (' +
-            answer.reason + ') and the Jenkins build list failed: ' + e, e)
-    }
+String serviceUrl = null
+String reason
+try {
+    serviceUrl = serviceUrlOf()
+} catch (Exception e) {
+    reason = 'the global variable ' + serverVariable + ' could not be read: ' + e
 }
-choices
+Map answer = reason ? [ok: false, reason: reason] : fromService(serviceUrl, serviceUrl ? readTokenOf() : null)
+if (answer.ok) {
+    return answer.lines.take(limit)
+}
+log.warning('pipelinelib choices for ' + jobName + ': the service gave no list for ' + upstreamJob + ' (' +
+    answer.reason + '); falling back to the Jenkins build list')
+try {
+    return fromJenkins()
+} catch (Exception e) {
+    throw new IllegalStateException('pipelinelib choices for ' + jobName + ': the service gave no list for ' +
+        upstreamJob + ' (' + answer.reason + ') and the Jenkins build list failed: ' + e, e)
+}

@@ -3,7 +3,8 @@ import io.pipelinelib.Args
 /**
  * record-deployment: after a successful apply, records this deploy build with the imported
  * manifest unchanged and re-archives it as output/*.env.groovy + output/manifest.json, which
- * this step archives (downstream promotions import them through the store).
+ * this step archives (downstream promotions import them through the store). The output directory
+ * is cleared first, so files an earlier build left there are never archived as this one's.
  *
  *   pipelinelibRecordDeployment(environment: 'test', displayName: currentBuild.displayName)
  *
@@ -44,6 +45,10 @@ def call(Map args = [:]) {
     }
     if (args.destroyed == true) {
         argv << '--destroyed'
+    }
+    // Only what this call writes may be archived: files an earlier build left are removed first.
+    dir(outputDir) {
+        deleteDir()
     }
     pipelinelibCli(argv)
     if (args.archive != false) {

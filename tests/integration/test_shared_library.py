@@ -249,6 +249,68 @@ def run(groovy: Groovy, tmp_path_factory: pytest.TempPathFactory) -> Run:
         code="[io.pipelinelib.Args.subjectOfChoice('12-Fix - it'), io.pipelinelib.Args.subjectOfChoice('12'), "
         "io.pipelinelib.Args.overrides([service1: 91, 'svc-2': '007'])]",
     )
+    # An earlier build's files in the workspace: nothing of them may be recorded or archived.
+    batch.add(
+        "record-stale",
+        files=record_files,
+        code="pipelinelibRecordDeployment(environment: 'test')\n"
+        "[fileExists('output/old-service.env.groovy')]",
+    )
+    stale_ws = root / "ws" / "record-stale"
+    (stale_ws / "output").mkdir(parents=True)
+    (stale_ws / "output" / "old-service.env.groovy").write_text("env.OLD_BUILD = '1'\n")
+    batch.add("reset-workspace", code="pipelinelibResetWorkspace()")
+    reset_ws = root / "ws" / "reset-workspace"
+    (reset_ws / "output").mkdir(parents=True)
+    (reset_ws / "output" / "service1.env.groovy").write_text("env.SERVICE1_BUILD = '1'\n")
+    (reset_ws / "rollout.json").write_text('{"outcome": "COMPLETED"}\n')
+    batch.add("reset-outside", code="pipelinelibResetWorkspace(outputDir: '../up')")
+    batch.add(
+        "approval-message",
+        env={"JOB_NAME": "deploy-staging", "BUILD_NUMBER": "34"},
+        code="io.pipelinelib.Texts.approvalMessage(job: env.JOB_NAME, build: env.BUILD_NUMBER, "
+        "environment: 'staging', cluster: 'appcluster-staging', upstream: 'deploy-beta', "
+        "choice: '21-Fix login\\nmore', services: [[service: 'service1', build: '91', "
+        "message: 'Fix login\\n\\nbody'], [service: 'service2', build: '45', message: null]], "
+        "overrides: ['service1=91'])",
+    )
+    batch.add(
+        "environments",
+        code="import io.pipelinelib.Environments\n"
+        "[Environments.PROTECTED, ['test', 'beta', 'staging', 'live', 'sandbox', null].collect { "
+        "Environments.isProtected(it) }, Environments.approvers('live'), "
+        "Environments.lockResource('appcluster-test')]",
+    )
+    batch.add(
+        "lock-name-refused", code="io.pipelinelib.Environments.lockResource('appcluster test;id')"
+    )
+    good_build = {
+        "SERVICE_NAME": "service1",
+        "SERVICE_REPO": "git@github.com:example/service1.git",
+        "SERVICE_CREDENTIALS": "service1-deploy-key",
+        "ECR_REGISTRY": "999999999999.dkr.ecr.ap-southeast-2.amazonaws.com",
+        "SERVICE_BRANCH": "feature/login",
+        "AWS_REGION": "ap-southeast-2",
+    }
+    bad_builds = {
+        "ECR_REGISTRY": "attacker.example.com",
+        "SERVICE_REPO": "git@evil.example.com:x/y.git;id",
+        "SERVICE_CREDENTIALS": "../other",
+        "SERVICE_BRANCH": "--upload-pack=id",
+    }
+    batch.add(
+        "job-rules",
+        code="import io.pipelinelib.JobRules\n"
+        f"[JobRules.problemWithServiceBuild({_groovy_map(good_build)})] + "
+        + " + ".join(
+            f"[JobRules.problemWithServiceBuild({_groovy_map({**good_build, k: v})})]"
+            for k, v in bad_builds.items()
+        ),
+    )
+    batch.add(
+        "unknown-step-parameter",
+        code="archiveArtifacts(artifacts: 'a', allowEmpty: true)",
+    )
     bad_calls = {
         "bad-service": "pipelinelibPublish(service: 'Service 1')",
         "bad-service-injection": "pipelinelibPublish(service: 'x; rm -rf /')",
@@ -288,6 +350,11 @@ def run(groovy: Groovy, tmp_path_factory: pytest.TempPathFactory) -> Run:
             )
     batch.execute(groovy)
     return batch
+
+
+def _groovy_map(values: dict[str, str]) -> str:
+    """A Groovy map literal of plain values (test constants, no quotes or backslashes)."""
+    return "[" + ", ".join(f"{k}: '{v}'" for k, v in values.items()) + "]"
 
 
 def _assert_no_shell_text_from_values(run: Run, name: str) -> None:
@@ -544,3 +611,55 @@ def test_hostile_values_reach_the_cli_as_single_arguments(run: Run, shell: str) 
         _assert_no_shell_text_from_values(run, name)
     assert not list(Path("/tmp").glob(f"{MARKER}*"))
     assert not list(run.root.rglob(f"{MARKER}*"))
+
+
+def test_record_deployment_never_archives_an_earlier_builds_files(run: Run) -> None:
+    result = run.result("record-stale")
+    assert result["error"] is None
+    assert result["returned"] == [False]  # removed before record-deployment wrote output/
+    assert {"step": "dir", "path": "output"} in run.calls("record-stale", "dir")
+    assert run.calls("record-stale", "deleteDir") == [{"step": "deleteDir", "path": "output"}]
+
+
+def test_reset_workspace_clears_output_and_the_rollout_file(run: Run) -> None:
+    assert run.result("reset-workspace")["error"] is None
+    workspace = run.root / "ws" / "reset-workspace"
+    assert not (workspace / "output").exists()
+    assert (workspace / "rollout.json").read_text() == ""
+    assert "invalid output directory '../up'" in (run.result("reset-outside")["error"] or "")
+    assert run.calls("reset-outside", "deleteDir") == []
+
+
+def test_the_approval_names_the_build_its_services_and_overrides(run: Run) -> None:
+    assert run.result("approval-message")["returned"] == (
+        "Deploy deploy-staging #34 to staging (appcluster-staging)?\n"
+        "Build: deploy-beta 21-Fix login\n"
+        "  service1 #91 Fix login\n"
+        "  service2 #45\n"
+        "Overrides: service1=91"
+    )
+
+
+def test_staging_and_live_are_the_protected_environments(run: Run) -> None:
+    assert run.result("environments")["returned"] == [
+        ["staging", "live"],
+        [False, False, True, True, False, False],
+        "live-deployers",
+        "appcluster-test",
+    ]
+    assert "invalid cluster name" in (run.result("lock-name-refused")["error"] or "")
+
+
+def test_service_build_constants_are_checked_at_run_time(run: Run) -> None:
+    problems = run.result("job-rules")["returned"]
+    assert problems[0] is None
+    assert "invalid ECR registry" in problems[1]
+    assert "invalid service repository" in problems[2]
+    assert "invalid credentials id" in problems[3]
+    assert "invalid branch" in problems[4]
+
+
+def test_a_parameter_the_real_step_lacks_fails_as_in_jenkins(run: Run) -> None:
+    """The harness refuses what the real step refuses (ArtifactArchiver has no allowEmpty)."""
+    error = run.result("unknown-step-parameter")["error"] or ""
+    assert 'Invalid parameter "allowEmpty"' in error

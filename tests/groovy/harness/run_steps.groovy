@@ -6,6 +6,26 @@
 // and the withEnv overrides in effect, and tests/fakes/bin first on PATH so `pipelinelib` is the
 // fake that dumps its argv. `load` evaluates the file with the pipeline's binding, as Jenkins does.
 //
+// Each stand-in offers only what the real step or object offers, with its parameter names (an
+// unknown parameter fails as Jenkins' DSL does: "Invalid parameter ..."):
+//   sh              workflow-durable-task-step (ShellStep): script, returnStdout, returnStatus, encoding, label
+//   writeFile       workflow-basic-steps (WriteFileStep): file, text, encoding
+//   readFile        workflow-basic-steps (ReadFileStep): file, encoding
+//   fileExists      workflow-basic-steps (FileExistsStep): file
+//   dir, deleteDir, error, echo, withEnv: workflow-basic-steps (PushdStep, DeleteDirStep,
+//                   ErrorStep(message), EchoStep(message), EnvStep(overrides))
+//   load            workflow-cps (LoadStep): path; evaluates with the pipeline's binding
+//   findFiles       pipeline-utility-steps (FindFilesStep: glob, excludes) returning
+//                   FileWrapper[] (name, path, directory, length, lastModified; toString = path)
+//   archiveArtifacts core ArtifactArchiver: artifacts, excludes, allowEmptyArchive,
+//                   onlyIfSuccessful, fingerprint, defaultExcludes, caseSensitive, followSymlinks
+//   readJSON        pipeline-utility-steps (ReadJSONStep): file, text, returnPojo
+//   slackSend       slack (SlackSendStep): message, color, channel, failOnError, ... (subset)
+//   currentBuild    workflow-support RunWrapper: displayName, description, result (settable),
+//                   currentResult, number (read-only)
+//   env             workflow-cps EnvActionImpl: values are stored as Strings, null removes
+//   params          workflow-cps ParamsVariable: an unmodifiable Map
+//
 // Usage: groovy run_steps.groovy SCENARIOS.json RESULTS.json
 // A scenario: {name, workspace, shell, log, files?, stdout?, exit?, env?, params?, displayName?,
 //              and either step + args (a JSON list of call arguments) or code (Groovy source)}.
@@ -18,6 +38,70 @@ import java.nio.file.Paths
 
 class StepError extends RuntimeException {
     StepError(String message) { super(message) }
+}
+
+/** pipeline-utility-steps FileWrapper: what findFiles returns (name, path, directory, length, lastModified). */
+class FileWrapper implements Serializable {
+    final String name
+    final String path
+    final boolean directory
+    final long length
+    final long lastModified
+
+    FileWrapper(String name, String path, boolean directory, long length, long lastModified) {
+        this.name = name
+        this.path = path
+        this.directory = directory
+        this.length = length
+        this.lastModified = lastModified
+    }
+
+    String toString() { path }
+}
+
+/** workflow-support RunWrapper, as `currentBuild`: only these properties exist. */
+class RunWrapper {
+    String displayName
+    String description
+    private String result = null
+    final int number = 7
+
+    String getResult() { result }
+
+    /** Real: a result can only get worse (Run.setResult keeps the worse of the two). */
+    void setResult(String value) {
+        List order = ['SUCCESS', 'UNSTABLE', 'FAILURE', 'NOT_BUILT', 'ABORTED']
+        if (result == null || order.indexOf(value) > order.indexOf(result)) {
+            result = value
+        }
+    }
+
+    String getCurrentResult() { result ?: 'SUCCESS' }
+}
+
+/** workflow-cps EnvActionImpl, as `env`: values become Strings; null removes the variable. */
+class EnvAction {
+    final Map<String, String> values = new LinkedHashMap()
+
+    Object getProperty(String name) {
+        return name == 'values' ? values : values[name]
+    }
+
+    void setProperty(String name, Object value) {
+        if (value == null) {
+            values.remove(name)
+        } else {
+            values[name] = value.toString()
+        }
+    }
+}
+
+/** Fails like the Pipeline DSL when a step gets a parameter its descriptor does not know. */
+void checkParameters(String step, Map given, List<String> known) {
+    List<String> unknown = given.keySet().collect { it as String }.findAll { !(it in known) }
+    if (unknown) {
+        throw new IllegalArgumentException("WorkflowScript: Invalid parameter \"${unknown[0]}\", did you mean one of ${known}? (step ${step})")
+    }
 }
 
 def input = new JsonSlurper().parse(new File(args[0]), 'UTF-8')
@@ -48,15 +132,16 @@ Closure scriptOf = { String text, Binding b ->
 
 for (Map scenario : input.scenarios) {
     List calls = []
-    Map env = new LinkedHashMap()
-    (scenario.env ?: [:]).each { k, v -> env[k as String] = v as String }
-    Map params = new LinkedHashMap(scenario.params ?: [:])
-    Map currentBuild = [displayName: scenario.displayName, result: null, currentResult: 'SUCCESS', number: 7]
+    EnvAction envAction = new EnvAction()
+    (scenario.env ?: [:]).each { k, v -> envAction.setProperty(k as String, v) }
+    Map env = envAction.values
+    Map params = Collections.unmodifiableMap(new LinkedHashMap(scenario.params ?: [:]))
+    RunWrapper currentBuild = new RunWrapper(displayName: scenario.displayName)
     Path workspace = Paths.get(scenario.workspace as String)
     List<Path> cwd = [workspace]
     List<Map> envStack = []
     Binding binding = new Binding()
-    binding.setVariable('env', env)
+    binding.setVariable('env', envAction)
     binding.setVariable('params', params)
     binding.setVariable('currentBuild', currentBuild)
 
@@ -97,8 +182,15 @@ for (Map scenario : input.scenarios) {
         here().toFile().deleteDir()
     })
     binding.setVariable('fileExists', { String p -> resolve(p).toFile().exists() })
+    binding.setVariable('readFile', { Object spec ->
+        Map opts = spec instanceof Map ? spec : [file: spec]
+        checkParameters('readFile', opts, ['file', 'encoding'])
+        calls << [step: 'readFile', file: opts.file]
+        return resolve(opts.file as String).toFile().getText('UTF-8')
+    })
     binding.setVariable('sh', { Object spec ->
         Map opts = spec instanceof Map ? spec : [script: spec]
+        checkParameters('sh', opts, ['script', 'returnStdout', 'returnStatus', 'encoding', 'label'])
         String script = opts.script as String
         // What Jenkins does: the node's environment, then env.*, then withEnv (an empty value unsets).
         Map<String, String> overrides = new LinkedHashMap()
@@ -138,6 +230,7 @@ for (Map scenario : input.scenarios) {
         return scriptOf(resolve(p).toFile().getText('UTF-8'), binding).run()
     })
     binding.setVariable('findFiles', { Map spec ->
+        checkParameters('findFiles', spec, ['glob', 'excludes'])
         String glob = spec.glob as String
         calls << [step: 'findFiles', glob: glob]
         def matcher = FileSystems.getDefault().getPathMatcher('glob:' + glob)
@@ -145,18 +238,28 @@ for (Map scenario : input.scenarios) {
         here().toFile().eachFileRecurse { File f ->
             Path rel = here().relativize(f.toPath())
             if (f.isFile() && matcher.matches(rel)) {
-                found << [name: f.name, path: rel.toString(), directory: false, length: f.length()]
+                found << new FileWrapper(f.name, rel.toString(), false, f.length(), f.lastModified())
             }
         }
-        return found.sort { it.path }
+        return found.sort { it.path } as FileWrapper[]
     })
-    binding.setVariable('archiveArtifacts', { Map spec -> calls << [step: 'archiveArtifacts'] + spec })
-    binding.setVariable('slackSend', { Map spec -> calls << [step: 'slackSend'] + spec })
+    binding.setVariable('archiveArtifacts', { Map spec ->
+        checkParameters('archiveArtifacts', spec, ['artifacts', 'excludes', 'allowEmptyArchive', 'onlyIfSuccessful',
+                                                   'fingerprint', 'defaultExcludes', 'caseSensitive', 'followSymlinks'])
+        calls << [step: 'archiveArtifacts'] + spec
+    })
+    binding.setVariable('slackSend', { Map spec ->
+        checkParameters('slackSend', spec, ['message', 'color', 'channel', 'failOnError', 'botUser', 'tokenCredentialId',
+                                            'teamDomain', 'notifyCommitters', 'iconEmoji', 'username', 'timestamp'])
+        calls << [step: 'slackSend'] + spec
+    })
     binding.setVariable('writeFile', { Map spec ->
+        checkParameters('writeFile', spec, ['file', 'text', 'encoding'])
         calls << [step: 'writeFile', file: spec.file, text: spec.text]
         resolve(spec.file as String).toFile().setText(spec.text as String, 'UTF-8')
     })
     binding.setVariable('readJSON', { Map spec ->
+        checkParameters('readJSON', spec, ['file', 'text', 'returnPojo'])
         calls << [step: 'readJSON', file: spec.file]
         return spec.file ? new JsonSlurper().parse(resolve(spec.file as String).toFile(), 'UTF-8')
                          : new JsonSlurper().parseText(spec.text as String)
@@ -184,6 +287,7 @@ for (Map scenario : input.scenarios) {
         error = 'UNEXPECTED ' + t.toString()
     }
     results << [name: scenario.name, calls: calls, env: env, displayName: currentBuild.displayName,
+                result: currentBuild.result,
                 error: error, returned: returned]
 }
 new File(args[1]).setText(JsonOutput.toJson(results), 'UTF-8')

@@ -1,7 +1,9 @@
-"""The Extensible Choice script under real Groovy 2.4.21: service first, Jenkins' list as fallback.
+"""The BUILD_TO_DEPLOY choice script under real Groovy 2.4.21, as each choice plugin runs it.
 
-All cases run in one Groovy process (start-up costs seconds); each case gets a fresh GroovyShell
-and binding, as Extensible Choice gives it, and reports its own elapsed time.
+`tests/groovy/run_choices.groovy` binds exactly what Extensible Choice (``project`` only, null
+without a web request) and Active Choices (``jenkinsProject``, ``jenkinsParameter``, the global
+variables) bind, and puts the Jenkins classes of `tests/groovy/fakes/` on the class path; every
+case runs in one Groovy process (start-up costs seconds) in a fresh shell and reports its time.
 """
 
 from __future__ import annotations
@@ -17,14 +19,34 @@ import requests
 from pipelinelib.model import Choice, subject_of
 from tests.conftest import ROOT, TESTS, Groovy
 from tests.fakes.hostile import corpus
-from tests.fixtures.jenkins import ChoicesServer
-from tests.fixtures.service import LiveService
+from tests.fixtures.jenkins import ChoicesServer, RawServer
+from tests.fixtures.service import StartService
 
 pytestmark = pytest.mark.groovy
 
 SCRIPT = ROOT / "groovy" / "choices" / "upstream-builds.groovy"
 RUNNER = TESTS / "groovy" / "run_choices.groovy"
-TIMEOUT_MS = 800
+FAKES = TESTS / "groovy" / "fakes"
+TIMEOUT_MS = 1000  # the deadline under test (drip, silent server)
+PATIENT_MS = 20000  # everywhere else: a loaded machine's first request may take seconds
+EC = "extensible-choice"
+AC = "active-choices"
+TOKEN_ID = "pipelinelib-read-token"
+
+# deploy-staging promotes deploy-beta: its UPSTREAM_PROJECT default says so.
+STAGING = {"fullName": "deploy-staging", "upstream": "deploy-beta"}
+BETA_LINES = ["21-Beta build two", "20-Beta build one"]
+TEST_LINES = ["12-Fix login", "11-Add cache"]
+# Jenkins' own list of deploy-beta: newest first; a running and a failed build are never offered.
+BETA_BUILDS = [
+    {"number": 9, "displayName": "Running now", "building": True},
+    {"number": 8, "displayName": "Broke it", "result": "FAILURE"},
+    {"number": 7, "displayName": "Fallback one\nsecond line"},
+    {"number": 6, "displayName": None},
+    {"number": 5, "displayName": "  padded  ", "result": "UNSTABLE"},
+    {"number": 4, "displayName": "Oldest"},
+]
+FALLBACK = ["7-Fallback one", "6-#6", "4-Oldest"]
 
 
 def hex16(text: str) -> str:
@@ -40,37 +62,52 @@ class Outcome:
     elapsed_ms: int
     choices: list[str]
     error: str | None
-    fallback: tuple[str, int] | None
 
 
-def run_cases(groovy: Groovy, cases: list[dict[str, Any]], tmp_path: Path) -> list[Outcome]:
-    encoded = []
-    for case in cases:
-        fallback = case.get("fallback")
-        encoded.append(
-            {
-                "serviceUrl": hex16(case["serviceUrl"]),
-                "upstreamJob": hex16(case["upstreamJob"]),
-                "limit": case.get("limit", 100),
-                "timeoutMs": case.get("timeoutMs", TIMEOUT_MS),
-                "fallback": None
-                if fallback is None
-                else [
-                    {
-                        "number": n,
-                        "displayName": None if name is None else hex16(name),
-                    }
-                    for n, name in fallback
-                ],
-            }
-        )
+def prelude(limit: int = 100, timeout_ms: int = PATIENT_MS, max_bytes: int = 262144) -> str:
+    """The settings block the job definition puts above the script (as include/…-head.xml does)."""
+    return f"limit = {limit}\ntimeoutMs = {timeout_ms}\nmaxBytes = {max_bytes}\n"
+
+
+def case(
+    plugin: str,
+    server: str | None,
+    project: dict[str, str] | None = STAGING,
+    builds: list[dict[str, Any]] | None = None,
+    credentials: dict[str, str] | None = None,
+    **settings: int,
+) -> dict[str, Any]:
+    jobs = {"deploy-beta": builds if builds is not None else BETA_BUILDS}
+    return {
+        "plugin": plugin,
+        "prelude": prelude(**settings),
+        "project": project,
+        "globalEnv": {} if server is None else {"PIPELINELIB_SERVER": server},
+        "credentials": [{"id": k, "secret": v} for k, v in (credentials or {}).items()],
+        "jobs": {
+            name: [
+                {
+                    **b,
+                    "displayName": None
+                    if b.get("displayName") is None
+                    else hex16(b["displayName"]),
+                }
+                for b in runs
+            ]
+            for name, runs in jobs.items()
+        },
+    }
+
+
+def run_cases(
+    groovy: Groovy, cases: list[dict[str, Any]], tmp_path: Path, script: Path = SCRIPT
+) -> list[Outcome]:
     spec = tmp_path / "cases.json"
-    spec.write_text(json.dumps(encoded), encoding="utf-8")
-    done = groovy.run(RUNNER, str(SCRIPT), str(spec), cwd=tmp_path)
+    spec.write_text(json.dumps(cases), encoding="utf-8")
+    done = groovy.run(RUNNER, str(script), str(spec), str(FAKES), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     outcomes: dict[int, dict[str, Any]] = {
-        i: {"elapsed_ms": -1, "choices": [], "error": None, "fallback": None}
-        for i in range(len(cases))
+        i: {"elapsed_ms": -1, "choices": [], "error": None} for i in range(len(cases))
     }
     for line in done.stdout.splitlines():
         kind, index, *rest = line.split("\t")
@@ -81,98 +118,123 @@ def run_cases(groovy: Groovy, cases: list[dict[str, Any]], tmp_path: Path) -> li
             slot["choices"].append(unhex16(rest[0]))
         elif kind == "ERROR":
             slot["error"] = rest[0]
-        elif kind == "FALLBACK":
-            slot["fallback"] = (unhex16(rest[0]), int(rest[1]))
     return [Outcome(**outcomes[i]) for i in range(len(cases))]
 
 
-SERVICE_LINES = [
-    "12-Fix 'quoted' \"login\"",
-    "11-Add - dashes - everywhere -",
-    "10-${not interpolated} <script>alert(1)</script>",
-    "9-unicode ✓ 日本語 \U0001f680",
-    "8-#8",
-]
-FALLBACK_BUILDS = [(7, "Fallback one\nsecond line"), (6, None), (5, "  padded  ")]
+def test_each_plugin_gets_the_choices_of_the_jobs_own_upstream(
+    groovy: Groovy, choices_server: ChoicesServer, tmp_path: Path
+) -> None:
+    """Extensible Choice binds `project` only; Active Choices `jenkinsProject` and the globals."""
+    choices_server.choices["deploy-beta"] = BETA_LINES
+    choices_server.choices["deploy-test"] = TEST_LINES
+    out = run_cases(groovy, [case(EC, choices_server.url), case(AC, choices_server.url)], tmp_path)
+    for outcome in out:
+        assert outcome.error is None
+        assert outcome.choices == BETA_LINES
+    assert choices_server.requests == ["/api/v1/jobs/deploy-beta/choices?limit=100"] * 2
+    assert choices_server.authorizations == [None, None]  # no credential: no header
 
 
-def test_choices_script(
+def test_without_a_known_job_the_list_is_empty_and_says_why(
+    groovy: Groovy, choices_server: ChoicesServer, tmp_path: Path
+) -> None:
+    """`project` null (a build step, the CLI): no guess at deploy-test, a clear message instead."""
+    choices_server.choices["deploy-test"] = TEST_LINES
+    out = run_cases(
+        groovy,
+        [case(EC, choices_server.url, project=None), case(AC, choices_server.url, project=None)],
+        tmp_path,
+    )
+    for outcome in out:
+        assert outcome.choices == []
+        assert outcome.error is not None
+        assert "the job is not known" in outcome.error
+        assert "refusing to guess" in outcome.error
+    assert choices_server.requests == []
+
+
+def test_a_dripping_server_is_cut_at_the_deadline(
+    groovy: Groovy, raw_server: RawServer, tmp_path: Path
+) -> None:
+    """One byte every 0.2 s never ends the body: the overall deadline does, then Jenkins' list."""
+    raw_server.body = b"1-drip\n"
+    raw_server.drip_seconds = 0.2
+    out = run_cases(
+        groovy,
+        [
+            case(EC, raw_server.url, timeout_ms=TIMEOUT_MS),
+            case(AC, raw_server.url, timeout_ms=TIMEOUT_MS),
+        ],
+        tmp_path,
+    )
+    for outcome in out:
+        assert outcome.error is None
+        assert outcome.choices == FALLBACK
+        assert "1-drip" not in outcome.choices
+        # The drip never ends and a per-read timeout never fires (a byte comes every 0.2 s):
+        # only the overall deadline stops it (any finite bound proves the cut; loose for load).
+        assert TIMEOUT_MS * 0.9 <= outcome.elapsed_ms < 10 * TIMEOUT_MS
+
+
+def test_unusable_answers_fall_back_to_the_jenkins_list(
     groovy: Groovy,
+    raw_server: RawServer,
     choices_server: ChoicesServer,
     dead_port: int,
     silent_server: str,
     tmp_path: Path,
 ) -> None:
-    choices_server.choices["deploy-test"] = SERVICE_LINES
-    choices_server.choices["team/service 1-build"] = ["3-In a folder"]
-    hostile = [n for n in corpus() if n]
-    cases: list[dict[str, Any]] = [
-        # 0: the service answers: its lines, exactly, and no fallback
-        {
-            "serviceUrl": choices_server.url,
-            "upstreamJob": "deploy-test",
-            "fallback": FALLBACK_BUILDS,
-        },
-        # 1: limit honoured; folder job with a space: each segment encoded, '/' kept
-        {"serviceUrl": choices_server.url + "/", "upstreamJob": "team/service 1-build", "limit": 2},
-        # 2: nothing listens: refused at once, fallback taken
-        {
-            "serviceUrl": f"http://127.0.0.1:{dead_port}",
-            "upstreamJob": "deploy-test",
-            "fallback": FALLBACK_BUILDS,
-        },
-        # 3: the service accepts and never answers: the read timeout ends the wait
-        {"serviceUrl": silent_server, "upstreamJob": "deploy-test", "fallback": FALLBACK_BUILDS},
-        # 4: unknown job on the service (404): fallback
-        {
-            "serviceUrl": choices_server.url,
-            "upstreamJob": "unknown",
-            "fallback": FALLBACK_BUILDS,
-            "limit": 2,
-        },
-        # 5: hostile display names through the fallback: subjects as the service makes them
-        {
-            "serviceUrl": f"http://127.0.0.1:{dead_port}",
-            "upstreamJob": "deploy-test",
-            "fallback": [(i + 1, name) for i, name in enumerate(hostile)],
-            "limit": len(hostile),
-        },
-        # 6: outside Jenkins with no fallback bound: a clear error, not an empty list
-        {"serviceUrl": f"http://127.0.0.1:{dead_port}", "upstreamJob": "deploy-test"},
+    choices_server.status = 503
+    cases = [
+        case(EC, raw_server.url),  # 0: 200 with an empty body
+        case(EC, f"http://127.0.0.1:{dead_port}"),  # 1: refused at once
+        case(EC, silent_server, timeout_ms=TIMEOUT_MS),  # 2: accepts, never answers
+        case(EC, choices_server.url),  # 3: 503 from a service whose store is down
+        case(EC, None),  # 4: PIPELINELIB_SERVER not set
+        case(EC, f"http://127.0.0.1:{dead_port}", builds=[]),  # 5: Jenkins has none either
+        case(EC, f"http://127.0.0.1:{dead_port}", limit=2),  # 6: limit applies to Jenkins' list
     ]
     out = run_cases(groovy, cases, tmp_path)
+    for i in range(5):
+        assert out[i].error is None, i
+        assert out[i].choices == FALLBACK, i
+    assert TIMEOUT_MS * 0.9 <= out[2].elapsed_ms < 10 * TIMEOUT_MS
+    assert out[5].choices == [] and out[5].error is None  # an honest empty list
+    assert out[6].choices == FALLBACK[:2]
 
-    assert out[0].error is None and out[0].fallback is None
-    assert out[0].choices == SERVICE_LINES
-    assert [Choice.parse(c).number for c in out[0].choices] == [12, 11, 10, 9, 8]
-    assert Choice.parse(out[0].choices[1]).subject == "Add - dashes - everywhere -"
+    # A well-formed list over the size cap is not read to its end.
+    raw_server.body = "".join(f"{n}-padding padding padding\n" for n in range(9, 0, -1)).encode()
+    capped, whole = run_cases(
+        groovy, [case(AC, raw_server.url, max_bytes=64), case(AC, raw_server.url)], tmp_path
+    )
+    assert capped.choices == FALLBACK and capped.error is None
+    assert whole.choices == [f"{n}-padding padding padding" for n in range(9, 0, -1)]
 
-    assert out[1].choices == ["3-In a folder"]
-    assert choices_server.requests[1] == "/api/v1/jobs/team/service%201-build/choices?limit=2"
-    assert choices_server.requests[0] == "/api/v1/jobs/deploy-test/choices?limit=100"
 
-    expected_fallback = ["7-Fallback one", "6-#6", "5-padded"]
-    assert out[2].fallback == ("deploy-test", 100)
-    assert out[2].choices == expected_fallback
-    assert out[2].elapsed_ms < TIMEOUT_MS
+def test_malformed_lines_are_never_offered(
+    groovy: Groovy, raw_server: RawServer, tmp_path: Path
+) -> None:
+    raw_server.body = b"12-Fix login\n<html>oops</html>\n"
+    out = run_cases(groovy, [case(EC, raw_server.url)], tmp_path)[0]
+    assert out.choices == FALLBACK
 
-    assert out[3].choices == expected_fallback
-    # bounded by the read timeout (connect succeeded); never more than connect + read timeouts
-    assert TIMEOUT_MS * 0.9 <= out[3].elapsed_ms < 2 * TIMEOUT_MS
 
-    assert out[4].choices == expected_fallback[:2]
-
-    expected = [f"{i + 1}-{subject_of(name, i + 1)}" for i, name in enumerate(hostile)]
-    assert out[5].choices == expected
-    for i, choice in enumerate(out[5].choices):
+def test_hostile_display_names_make_the_same_subjects_as_the_service(
+    groovy: Groovy, dead_port: int, tmp_path: Path
+) -> None:
+    hostile = [n for n in corpus() if n]
+    builds = [{"number": i + 1, "displayName": name} for i, name in enumerate(hostile)][::-1]
+    out = run_cases(
+        groovy,
+        [case(EC, f"http://127.0.0.1:{dead_port}", builds=builds, limit=len(hostile))],
+        tmp_path,
+    )[0]
+    assert out.error is None
+    expected = [f"{i + 1}-{subject_of(name, i + 1)}" for i, name in enumerate(hostile)][::-1]
+    assert out.choices == expected
+    for choice in out.choices:
         parsed = Choice.parse(choice)
-        assert parsed.number == i + 1
-        assert parsed.subject == subject_of(hostile[i], i + 1)
-
-    assert out[6].choices == []
-    assert out[6].error is not None
-    assert "the service did not answer" in out[6].error
-    assert "jenkins.model.Jenkins" in out[6].error
+        assert parsed.subject == subject_of(hostile[parsed.number - 1], parsed.number)
 
 
 def test_the_script_compiles_with_plain_groovy(groovy: Groovy, tmp_path: Path) -> None:
@@ -187,48 +249,45 @@ def test_the_script_compiles_with_plain_groovy(groovy: Groovy, tmp_path: Path) -
     assert done.stdout.strip() == "compiled"
 
 
-def test_choices_script_against_the_real_manifest_service(
-    groovy: Groovy, live_service: LiveService, tmp_path: Path
+def test_both_plugins_read_the_live_manifest_service_with_a_read_token(
+    groovy: Groovy, start_service: StartService, tmp_path: Path
 ) -> None:
-    """The script a Jenkins admin installs reads the choices the real service serves, unchanged."""
+    """`serve --require-read-token`: the token comes from the Jenkins credential, both plugins."""
     from pipelinelib.model import Manifest, ServiceBuild
 
-    hostile = [n for n in corpus() if n][:60]
-    for number, name in enumerate(hostile, start=1):
-        entry = ServiceBuild(name="service1", build=number, commit_message=name)
-        result = "FAILURE" if number % 7 == 0 else "SUCCESS"
-        live_service.store.publish(
-            Manifest(
-                job="team/service1-build",
-                number=number,
-                display_name=name,
-                result=result,
-                services=[entry],
+    service = start_service(require_read_token=True)
+    hostile = [n for n in corpus() if n][:40]
+    for job in ("deploy-beta", "deploy-test"):
+        for number, name in enumerate(hostile, start=1):
+            service.store.publish(
+                Manifest(
+                    job=job,
+                    number=number,
+                    display_name=f"{job}: {name}",
+                    result="FAILURE" if number % 7 == 0 else "SUCCESS",
+                    services=[ServiceBuild(name="service1", build=number, commit_message=name)],
+                )
             )
-        )
+    url = f"{service.url}/api/v1/jobs/deploy-beta/choices?limit=25"
+    assert requests.get(url, timeout=10).status_code == 401
     served = requests.get(
-        f"{live_service.url}/api/v1/jobs/team/service1-build/choices?limit=25", timeout=10
+        url, headers={"Authorization": f"Bearer {service.read_token}"}, timeout=10
     )
     assert served.status_code == 200
+    creds = {TOKEN_ID: service.read_token, "other": "not-this-one"}
     out = run_cases(
         groovy,
         [
-            {
-                "serviceUrl": live_service.url,
-                "upstreamJob": "team/service1-build",
-                "limit": 25,
-                "fallback": FALLBACK_BUILDS,
-            }
+            case(EC, service.url, credentials=creds, limit=25),
+            case(AC, service.url, credentials=creds, limit=25),
+            case(EC, service.url, limit=25),  # no credential: 401, Jenkins' list instead
         ],
         tmp_path,
-    )[0]
-    assert out.error is None
-    assert out.fallback is None  # the service answered: Jenkins' own list was not needed
-    assert out.choices == served.text.split("\n")[:-1]
-    assert len(out.choices) == 25
-    numbers = [Choice.parse(c).number for c in out.choices]
-    assert numbers == sorted(numbers, reverse=True)
-    assert all(n % 7 != 0 for n in numbers)  # failed builds are never offered
-    for choice in out.choices:
-        parsed = Choice.parse(choice)
-        assert parsed.subject == subject_of(hostile[parsed.number - 1], parsed.number)
+    )
+    for outcome in out[:2]:
+        assert outcome.error is None
+        assert outcome.choices == served.text.split("\n")[:-1]
+        assert len(outcome.choices) == 25
+        assert all(c.split("-", 1)[1].startswith("deploy-beta:") for c in outcome.choices)
+        assert all(Choice.parse(c).number % 7 != 0 for c in outcome.choices)
+    assert out[2].choices == FALLBACK

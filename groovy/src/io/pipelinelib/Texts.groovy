@@ -66,4 +66,24 @@ class Texts implements Serializable {
         String name = parts.join(' | ')
         return name.length() > MAX_SUBJECT ? name.substring(0, MAX_SUBJECT) : name
     }
+
+    /**
+     * The question an approver answers before a protected deploy: which deploy build, which
+     * environment and cluster, the upstream build picked, every service with its build and
+     * subject, and the overrides (or "none"). Subjects are first lines, at most 120 characters.
+     * Keys: job, build, environment, cluster, upstream, choice, services ([service:, build:,
+     * message:] maps), overrides (list of 'S=N').
+     */
+    static String approvalMessage(Map a) {
+        List<String> lines = []
+        lines << "Deploy ${a.job} #${a.build} to ${a.environment} (${a.cluster})?".toString()
+        lines << "Build: ${a.upstream} ${firstLine(a.choice)}".toString()
+        for (Map s : (a.services ?: [])) {
+            String subject = firstLine(s.message)
+            lines << ("  ${s.service} #${s.build}" + (subject ? " ${subject}" : '')).toString()
+        }
+        List overrides = a.overrides ?: []
+        lines << ('Overrides: ' + (overrides ? overrides.join(', ') : 'none')).toString()
+        return lines.join('\n')
+    }
 }
