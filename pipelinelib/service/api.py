@@ -18,7 +18,7 @@ from pipelinelib.errors import (
     PayloadTooLargeError,
     PipelinelibError,
 )
-from pipelinelib.formats import groovy
+from pipelinelib.formats import groovy, strict_json
 from pipelinelib.model import (
     MAX_TEXT,
     Manifest,
@@ -117,17 +117,7 @@ def _json_body() -> Any:
     except UnicodeDecodeError as exc:
         raise InvalidInputError(f"request body is not UTF-8 (byte {exc.start})") from exc
 
-    def refuse_constant(name: str) -> Any:
-        raise InvalidInputError(f"{name} is not valid JSON")
-
-    try:
-        return json.loads(text, parse_constant=refuse_constant)
-    except json.JSONDecodeError as exc:
-        raise InvalidInputError(
-            f"request body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
-        ) from exc
-    except (ValueError, RecursionError) as exc:  # huge integers, absurd nesting
-        raise InvalidInputError(f"request body is not acceptable JSON: {exc}") from exc
+    return strict_json.loads(text, "request body")
 
 
 # --- operations --------------------------------------------------------------------------------
