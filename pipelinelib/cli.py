@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -39,6 +41,7 @@ from pipelinelib.errors import InvalidInputError, PipelinelibError
 
 if TYPE_CHECKING:
     from pipelinelib.environments import EnvironmentsConfig
+    from pipelinelib.progress import ProgressRenderer
     from pipelinelib.store import ManifestStore
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -216,18 +219,54 @@ def _notice(text: str) -> None:
     click.echo(f"notice: {text}", err=True)
 
 
+COPY_DEADLINE = 30 * 60  # copy-artifact's whole-copy deadline (s) when --timeout is not given
+
+
+def _copy_progress(project: str, received: list[int]) -> str:
+    size, files_done = received
+    return f"copying from {project}: {files_done} file(s) done, {size / 1_048_576:.1f} MiB received"
+
+
+def _progress_renderer(*, err: bool) -> ProgressRenderer:
+    """Live line on a terminal, change-only lines plus a heartbeat in a log (Jenkins)."""
+    from pipelinelib.progress import ProgressRenderer
+
+    stream = sys.stderr if err else sys.stdout
+    live = stream.isatty() and os.environ.get("TERM") != "dumb"
+
+    def write(text: str) -> None:
+        stream.write(text)
+        stream.flush()
+
+    return ProgressRenderer(write, live=live)
+
+
 @contextmanager
 def open_store(
-    server: str | None, token: str | None, db: str, *, reading: bool = False
+    server: str | None,
+    token: str | None,
+    db: str,
+    *,
+    reading: bool = False,
+    read_only: bool = False,
 ) -> Iterator[ManifestStore]:
     """The HTTP store when a server is configured, else the local SQL store; closed after.
-    ``reading``: a current local SQLite file is read without SQLAlchemy (store/sqlite_reader.py)."""
+
+    ``read_only``: a read command, which never creates a store (see store.open_store).
+    ``reading``: also read-only; a current local SQLite file is read without SQLAlchemy
+    (store/sqlite_reader.py).
+    """
     from pipelinelib import store as stores
 
     # A service enforces its own environments file; a local store enforces ours.
     environments = None if server or reading else load_environments_option()
     store = stores.open_store(
-        server=server, token=token, db=db, reading=reading, environments=environments
+        server=server,
+        token=token,
+        db=db,
+        reading=reading,
+        read_only=read_only or reading,
+        environments=environments,
     )
     try:
         yield store
@@ -383,7 +422,8 @@ def load_env_cmd(files: tuple[Path, ...], fmt: str) -> None:
     Formats:
       tfvars-json     {"service_builds": {"service1": "90"}} for terraform -var-file
       terraform-args  -var=service_builds={...}, shell-quoted on one line
-      shell           export NAME='value' lines, safe to eval
+      shell           export NAME='value' lines, safe to eval: only each service's
+                      <KEY>_BUILD/_IMAGE/_DIGEST/_COMMIT/_COMMIT_MSG/_SERVICE, checked
       json            every variable as a JSON object
     \b
     Example:
@@ -398,7 +438,10 @@ def load_env_cmd(files: tuple[Path, ...], fmt: str) -> None:
     if fmt == "json":
         _emit_json(variables)
     elif fmt == "shell":
-        _print(dotenv.render_shell(variables), nl=False)
+        owned, ignored = pipeline.shell_variables(variables)
+        if ignored:
+            _notice(f"not exported (not a service variable of these files): {', '.join(ignored)}")
+        _print(dotenv.render_shell(owned), nl=False)
     elif fmt == "tfvars-json":
         _print(tfvars.render_tfvars_json(pipeline.service_builds(variables)), nl=False)
     else:
@@ -442,7 +485,7 @@ def set_display_name_cmd(
     from pipelinelib import git, pipeline
 
     display_name = name if name is not None else git.head_message()
-    display_name = display_name.strip()
+    display_name = pipeline.jenkins_display_name(display_name)
     if print_only:
         _print(display_name)
         return
@@ -522,7 +565,7 @@ def list_builds_cmd(
         else:
             _print("".join(f"{b.choice}\n" for b in builds), nl=False)
         return
-    with open_store(server, token, db) as store:
+    with open_store(server, token, db, read_only=True) as store:
         if fmt == "json":
             manifests = pipeline.list_builds(store, job, limit=limit)
             _emit_json({"builds": [m.to_dict() for m in manifests]})
@@ -554,7 +597,11 @@ def list_builds_cmd(
     show_default=True,
     help="lastSuccessful, lastStable, lastCompleted, a build number or a choice '12-Fix login'.",
 )
-@click.option("--optional", is_flag=True, help="Nothing to copy is a notice, not an error.")
+@click.option(
+    "--optional",
+    is_flag=True,
+    help="No build or no matching artifact is a notice, not an error (a missing job still is).",
+)
 @click.option(
     "--fingerprint", is_flag=True, help="Record each file's MD5 in TARGET/fingerprints.json."
 )
@@ -586,28 +633,52 @@ def copy_artifact_cmd(
 
     One metadata request, then the matching files streamed to disk in parallel. Artifact paths
     are untrusted: absolute paths, '..', backslashes and drive letters are refused, and no
-    symlink is followed or created.
+    symlink is followed or created. --timeout, when given, also bounds the whole copy (default:
+    30 minutes); a copy that fails, times out or is terminated leaves no partial file.
+    --optional forgives a missing build or no matching artifact, never a missing job.
 
     \b
     Example:
       pipelinelib copy-artifact --project team/service1-build --filter 'output/*.env.groovy' \\
         --target import --flatten --selector "$BUILD_TO_DEPLOY" --fingerprint
     """
+    import time
+
     from pipelinelib import pipeline
 
+    given = click.get_current_context().get_parameter_source("jenkins_timeout")
+    overall = jenkins_timeout if given != click.core.ParameterSource.DEFAULT else COPY_DEADLINE
+    deadline = time.monotonic() + overall
+    renderer = _progress_renderer(err=True)
+    received = [0, 0]  # bytes, files
+
+    def on_bytes(n: int) -> None:
+        received[0] += n
+        renderer.update("copy", _copy_progress(project, received))
+
+    def on_file(copied: Any) -> None:
+        received[1] += 1
+        renderer.update("copy", _copy_progress(project, received))
+
     with pipeline.open_jenkins(jenkins_url, jenkins_user, jenkins_timeout) as jenkins:
-        result = pipeline.copy_artifact(
-            jenkins,
-            project=project,
-            selector=selector,
-            target=target,
-            includes=includes,
-            excludes=excludes,
-            flatten=flatten,
-            optional=optional,
-            fingerprint=fingerprint,
-            workers=workers,
-        )
+        try:
+            result = pipeline.copy_artifact(
+                jenkins,
+                project=project,
+                selector=selector,
+                target=target,
+                includes=includes,
+                excludes=excludes,
+                flatten=flatten,
+                optional=optional,
+                fingerprint=fingerprint,
+                workers=workers,
+                deadline=deadline,
+                on_bytes=on_bytes,
+                on_file=on_file,
+            )
+        finally:
+            renderer.close()
     if not result.files:
         where = f"{project} #{result.number}" if result.number else f"{project} ({selector})"
         _notice(f"nothing copied from {where}: no build or no matching artifact (--optional)")
@@ -899,7 +970,8 @@ def wait_rollout_cmd(
     """
     from pipelinelib import _extras, pipeline
     from pipelinelib.errors import RolloutError
-    from pipelinelib.formats.duration import format_duration
+
+    renderer = _progress_renderer(err=as_json)
 
     _extras.require("aws", "wait-rollout")
 
@@ -907,14 +979,14 @@ def wait_rollout_cmd(
         state = update.state
         where = f"deployment {state.deployment_id}, {state.task_definition}"
         line = (
-            f"[{format_duration(update.elapsed)}] {state.service}: {state.status} "
+            f"{state.service}: {state.status} "
             f"running {state.running}/{state.desired}, pending {state.pending} ({where})"
         )
         if state.failed_tasks:
             line += f", {state.failed_tasks} tasks failed"
-        click.echo(line, err=as_json)
         for event in update.new_events:
-            click.echo(f"    {event}", err=as_json)
+            renderer.event(f"    {event}")
+        renderer.update(state.service, line)
 
     try:
         outcome = pipeline.wait_rollout(
@@ -928,10 +1000,12 @@ def wait_rollout_cmd(
             region=region,
         )
     except RolloutError as exc:
+        renderer.close()
         failed = pipeline.failed_outcome(exc)
         if failed is not None and as_json:
             _emit_json(failed.to_dict())
         raise
+    renderer.close()
     if as_json:
         _emit_json(outcome.to_dict())
         return
@@ -997,7 +1071,7 @@ def import_artifacts_cmd(
     from pipelinelib import pipeline
 
     parsed = pipeline.parse_overrides(overrides)
-    with open_store(server, token, db) as store:
+    with open_store(server, token, db, read_only=True) as store:
         result = pipeline.import_artifacts(
             store, from_jobs=from_jobs, selector=selector, target=target, overrides=parsed
         )
@@ -1250,7 +1324,9 @@ def diff_cmd(
     from pipelinelib import pipeline
 
     with open_store(server, token, db, reading=True) as store:
-        result = pipeline.diff(store, from_environment, to_environment)
+        result = pipeline.diff(
+            store, from_environment, to_environment, load_environments_option().names
+        )
     if as_json:
         _emit_json(result.to_dict())
         return
@@ -1434,10 +1510,24 @@ def store_import_cmd(file: str, db: str) -> None:
     click.echo(f"imported {result.total} rows: {rows}; {same} already stored identically", err=True)
 
 
+class _Terminated(BaseException):
+    """SIGTERM (Jenkins aborting a build) as an exception, so cleanup and outcome files run."""
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise _Terminated()
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: one ``error: ...`` line and the error's exit code, never a traceback."""
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         rv = cli.main(args=argv, prog_name="pipelinelib", standalone_mode=False)
+    except _Terminated:
+        click.echo("error: terminated (SIGTERM); partial work was cleaned up", err=True)
+        sys.exit(143)
     except PipelinelibError as exc:
         click.echo(f"error: {exc.message}", err=True)
         sys.exit(exc.exit_code)
@@ -1462,6 +1552,9 @@ def main(argv: list[str] | None = None) -> None:
             err=True,
         )
         sys.exit(1)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     sys.exit(rv if isinstance(rv, int) else 0)
 
 

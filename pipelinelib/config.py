@@ -12,6 +12,9 @@ from collections.abc import Mapping
 import attrs
 
 DEFAULT_DB = "sqlite:///.pipelinelib/pipelinelib.db"
+# Every answer of the manifest service carries this header (its version): how the HTTP store
+# tells the service from whatever else --server / PIPELINELIB_SERVER points at.
+SERVICE_HEADER = "X-Pipelinelib-Service"
 
 ENV_SERVER = "PIPELINELIB_SERVER"
 ENV_TOKEN = "PIPELINELIB_TOKEN"  # noqa: S105 - a variable name, not a secret

@@ -354,7 +354,8 @@ def run(
     workdir = workdir.resolve()
     if terraform_root is None and (SOURCE_TERRAFORM / "src").is_dir():
         terraform_root = SOURCE_TERRAFORM
-    db = workdir / "pipelinelib.db"
+    # Where the CLI looks by default (PIPELINELIB_DB): `cd DIR && pipelinelib status` works.
+    db = files.ensure_dir(workdir / ".pipelinelib") / "pipelinelib.db"
     store = open_store(db=f"sqlite:///{db}", environments=environments)
     try:
         demo = _Demo(workdir, store, echo, terraform_root, environments)
@@ -420,6 +421,8 @@ def run(
             demo.say(text)
 
         echo("")
+        echo("The store is where the CLI looks by default, so from that folder:")
+        echo(f"   cd {workdir} && pipelinelib status")
         echo("The store is left for the web board:")
         echo(f"   pipelinelib serve --db sqlite:///{db} --insecure-allow-anonymous")
         echo("   then open http://127.0.0.1:8080/")

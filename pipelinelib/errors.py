@@ -142,6 +142,16 @@ class JenkinsError(RemoteServiceError):
     pass
 
 
+class DeadlineExceededError(RemoteServiceError):
+    """A network operation did not finish within its overall deadline (``--timeout``)."""
+
+
+class OperationCancelledError(PipelinelibError):
+    """Work was stopped on request (SIGTERM, an abort); what it had started was cleaned up."""
+
+    exit_code = 143
+
+
 class UnsafeArtifactPathError(JenkinsError):
     """Jenkins listed an artifact path that would escape the target directory (``../x``, ``/etc/x``)."""
 

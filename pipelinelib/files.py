@@ -75,6 +75,30 @@ def read_text(path: Path) -> str:
         raise FileAccessError(f"cannot read {path}: {exc.strerror}") from exc
 
 
+def real_dir_below(base: Path, relative: Path | str) -> Path:
+    """``base/relative`` as a real directory: no component below ``base`` is a symlink.
+
+    For directories the tool owns (terraform's work dir): a symlink planted at any level
+    (``.work/<region>/<stack> -> elsewhere``) is removed and replaced by a real directory, so
+    nothing written below it can follow a link out of the tool's own directory. ``base`` itself
+    is the person's choice and is used as it is.
+    """
+    current = base
+    for part in Path(relative).parts:
+        if part in ("", ".", "..") or os.sep in part:
+            raise FileAccessError(f"{relative}: not a plain relative path below {base}")
+        current = current / part
+        try:
+            if current.is_symlink():
+                current.unlink()
+            current.mkdir(exist_ok=True)
+        except FileExistsError as exc:
+            raise FileAccessError(f"{current}: exists and is not a directory") from exc
+        except OSError as exc:
+            raise FileAccessError(f"cannot create directory {current}: {exc.strerror}") from exc
+    return current
+
+
 @contextmanager
 def open_for_export(path: Path) -> Iterator[IO[str]]:
     """A text stream that becomes ``path`` (mode 0600) only when the block completes: an export

@@ -216,6 +216,27 @@ class DeploymentEntry:
     deployment: Manifest
     recorded_at: datetime | None = None
 
+    @property
+    def outcome(self) -> str:
+        """What people must see first: ``SUCCESS``, or why not (see :func:`deployment_outcome`)."""
+        return deployment_outcome(self.deployment)
+
+
+def deployment_outcome(deployment: Manifest) -> str:
+    """``SUCCESS`` only for a successful deploy build whose ECS rollout (when recorded) completed.
+
+    Otherwise the build's result (``FAILURE``, ``ABORTED``...), or the worst rollout state:
+    ``ROLLED_BACK`` before ``FAILED`` before ``TIMED_OUT`` before ``IN_PROGRESS``.
+    """
+    if not deployment.is_successful:
+        return deployment.result
+    rollout = deployment.deployment.rollout if deployment.deployment is not None else None
+    states = set((rollout or {}).values()) - {"COMPLETED", "UNCHANGED"}  # aws.ecs.ROLLOUT_OK
+    for worst in ("ROLLED_BACK", "FAILED", "TIMED_OUT", "IN_PROGRESS"):
+        if worst in states:
+            return worst
+    return "SUCCESS"
+
 
 @attrs.frozen
 class DeploymentRecord:

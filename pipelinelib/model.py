@@ -21,16 +21,27 @@ from typing import Any
 import attrs
 
 from pipelinelib.errors import InvalidInputError, InvalidNameError
+from pipelinelib.textfit import CHOICE_SUBJECT_CHARS, fit_subject
 
 SERVICE_NAME_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 ENVIRONMENT_NAME_RE = SERVICE_NAME_RE
-# Jenkins refuses these in item names (jenkins.model.Jenkins#checkGoodName) plus our own
-# exclusions: control characters and backslashes can never be part of a job path.
-_JOB_SEGMENT_FORBIDDEN = set("?*/\\%!@#$^&|<>[]:;\"'")
+# Job names: what Jenkins itself can produce (see validate_job_name for the sources).
+_JOB_SEGMENT_FORBIDDEN = frozenset("?*/\\!@#$^&|<>[]:;")  # Jenkins.checkGoodName, less '%'
+_NAME_ENCODER_RAW = frozenset("/?#[]\\")  # never raw in a NameEncoder-encoded branch name
+_PERCENT_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+# Characters that are never part of a name a person can read and type: bidi overrides and
+# isolates, zero-width characters, the BOM, line/paragraph separators, noncharacters.
+_INVISIBLE = frozenset(
+    "\u061c\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+    "\u2060\u2066\u2067\u2068\u2069\ufeff\u2028\u2029\ufffe\uffff"
+)
 MAX_JOB_NAME = 255
 MAX_BUILD_NUMBER = 2**31 - 1  # Jenkins stores build numbers in a Java int
-MAX_TEXT = 65_536  # commit messages and display names, in characters
-MAX_SUBJECT = 120
+# Commit messages and display names, in characters, as the store keeps them whole. Longer text is
+# cut (marked) by publish-artifact, never refused; every other consumer gets a shorter cut copy
+# (pipelinelib.textfit). 262,144 characters of ASCII keep a manifest under the service's 1 MiB body.
+MAX_TEXT = 262_144
+MAX_SUBJECT = CHOICE_SUBJECT_CHARS
 RESULTS = ("SUCCESS", "UNSTABLE", "FAILURE", "ABORTED", "NOT_BUILT")
 DIGEST_RE = re.compile(r"[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,256}")
 COMMIT_RE = re.compile(r"[0-9a-f]{7,64}")
@@ -74,30 +85,60 @@ def validate_environment_name(name: str) -> str:
     return name
 
 
+def _job_segment_problem(segment: str) -> str | None:
+    if segment in ("", ".", ".."):
+        return "empty, '.' and '..' folder segments are not allowed"
+    if segment != java_trim(segment):
+        return "a segment starts or ends with white space"
+    for ch in segment:
+        category = unicodedata.category(ch)
+        if category == "Cs":
+            return f"it holds a lone surrogate (U+{ord(ch):04X}), which no text encoding can carry"
+        if category in ("Cc", "Cf") or ch in _INVISIBLE:
+            return f"it holds the invisible or control character U+{ord(ch):04X}"
+    if _PERCENT_ESCAPE.search(segment):
+        return "'%' is only allowed as an escape such as %2F (multibranch NameEncoder)"
+    if "%" in segment:  # an encoded multibranch branch: NameEncoder leaves all but 7 characters
+        bad = sorted({c for c in segment if c in _NAME_ENCODER_RAW})
+    else:
+        bad = sorted({c for c in segment if c in _JOB_SEGMENT_FORBIDDEN})
+    if bad:
+        return f"characters {''.join(bad)!r} are not allowed"
+    return None
+
+
 def validate_job_name(name: str) -> str:
-    """A Jenkins full name: folder segments joined by '/', each a name Jenkins would accept."""
+    """A Jenkins full name: folder segments joined by ``/``, each a name Jenkins can produce.
+
+    The one job-name rule of pipelinelib (CLI options, HTTP routes, manifests, the store). A
+    segment is accepted when Jenkins itself can create it:
+
+    * a name typed by a person passes ``jenkins.model.Jenkins#checkGoodName`` (core, used by
+      ``ItemGroupMixIn#createTopLevelItem``): not empty, not ``.``/``..``, no ISO control
+      character, none of ``?*/\\%!@#$^&|<>[]:;``. Spaces, quotes and any other Unicode are fine;
+    * a multibranch branch or pull request is named by ``jenkins.branch.NameEncoder#encode``
+      (branch-api): ``/ ? # [ ] \\ %`` become ``%2F %3F %23 %5B %5D %5C %25`` and everything else
+      is kept, so a segment with a ``%XX`` escape may hold ``!@$^&|<>:;*`` too
+      (``team/service1/feature%2Flogin``).
+
+    Refused as never a name (Jenkins could store them, but no person can read or type them, and
+    they break databases and logs): lone UTF-16 surrogates, format characters (bidi controls such
+    as U+202E, zero-width characters, the BOM), line/paragraph separators, noncharacters, and
+    white space at either end of a segment. At most 255 characters (the store's column).
+
+    Raises :class:`InvalidNameError` saying what is wrong.
+    """
     if not isinstance(name, str) or not name:
         raise InvalidNameError("job name must not be empty", name=name)
     if len(name) > MAX_JOB_NAME:
         raise InvalidNameError(f"job name is longer than {MAX_JOB_NAME} characters", name=name)
     for segment in name.split("/"):
-        if segment in ("", ".", ".."):
-            raise InvalidNameError(
-                f"invalid job name {name!r}: empty, '.' and '..' folder segments are not allowed",
-                name=name,
+        problem = _job_segment_problem(segment)
+        if problem is not None:
+            shown = (
+                name.encode("unicode_escape").decode("ascii") if not name.isprintable() else name
             )
-        if segment != java_trim(segment):
-            raise InvalidNameError(
-                f"invalid job name {name!r}: a segment starts or ends with white space", name=name
-            )
-        bad = sorted(
-            {c for c in segment if c in _JOB_SEGMENT_FORBIDDEN or unicodedata.category(c) == "Cc"}
-        )
-        if bad:
-            raise InvalidNameError(
-                f"invalid job name {name!r}: characters {''.join(bad)!r} are not allowed",
-                name=name,
-            )
+            raise InvalidNameError(f"invalid job name {shown!r}: {problem}", name=shown)
     return name
 
 
@@ -127,6 +168,8 @@ def env_key(service: str) -> str:
 def subject_of(display_name: str | None, number: int) -> str:
     """The first line of a display name, control characters removed, at most 120 characters.
 
+    A longer line is cut to 119 characters and ``…`` (:func:`pipelinelib.textfit.fit_subject`).
+
     A build without a display name is shown by Jenkins as ``#NUMBER``; so are we.
     """
     if display_name is None:
@@ -134,7 +177,7 @@ def subject_of(display_name: str | None, number: int) -> str:
     lines = display_name.strip().splitlines()
     first = lines[0] if lines else ""
     first = "".join(c for c in first if unicodedata.category(c) != "Cc").strip()
-    return first[:MAX_SUBJECT] if first else f"#{number}"
+    return fit_subject(first) if first else f"#{number}"
 
 
 def _text(value: Any, limit: int, what: str) -> str | None:
@@ -195,7 +238,26 @@ def _display_name(value: Any) -> str | None:
 
 
 def _url(value: Any) -> str | None:
-    return _text(value, 2048, "url")
+    """An absolute ``http(s)://host/...`` URL (Jenkins' BUILD_URL), at most 2,048 characters.
+
+    Anything else (``javascript:``, ``data:``, relative or schemeless text) would become a link
+    on the board that runs or goes somewhere unintended, so it is refused.
+    """
+    text = _text(value, 2048, "url")
+    if text is None:
+        return None
+    if not _HTTP_URL_RE.fullmatch(text):
+        raise InvalidInputError(
+            f"url must be an absolute http:// or https:// URL such as Jenkins' BUILD_URL, "
+            f"not {text[:80]!r}"
+        )
+    return text
+
+
+# scheme, then a host of URL characters (no white space, no control or quote characters)
+_HTTP_URL_RE = re.compile(
+    r"https?://[A-Za-z0-9._~%!$&'()*+,;=:@\[\]-]+(?:[/?#][^\s\x00-\x1f\x7f\"<>\\^`{|}]*)?", re.I
+)
 
 
 @attrs.frozen

@@ -808,11 +808,15 @@ def _check_variables(
 
 
 @contextmanager
-def _locked(work_dir: Path) -> Iterator[None]:
+def _locked(stack: Stack) -> Iterator[None]:
     """One run per work dir at a time: a second run waits instead of rewriting files mid-plan."""
-    files.ensure_dir(work_dir)
+    work_dir = files.real_dir_below(stack.root, stack.work_dir.relative_to(stack.root))
+    lock = work_dir / _LOCK
     try:
-        handle = open(work_dir / _LOCK, "a+b")  # noqa: SIM115 - held for the whole run
+        if lock.is_symlink():  # planted: never create or open a file through it
+            lock.unlink()
+        flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+        handle = os.fdopen(os.open(lock, flags, 0o644), "a+b")
     except OSError as exc:
         raise FileAccessError(f"cannot lock {work_dir}: {exc.strerror}") from exc
     with handle:
@@ -830,7 +834,10 @@ def assemble(orchestration: Orchestration) -> Path:
     what was copied is kept in the work dir), so a deleted ``.tf`` file stops counting.
     """
     stack = orchestration.stack
-    work = files.ensure_dir(stack.work_dir)
+    # Nothing written here follows a link: the work dir and each folder below it are real
+    # directories, and each file is a new file renamed into place (a symlink planted in its
+    # place is replaced, its target never written).
+    work = files.real_dir_below(stack.root, stack.work_dir.relative_to(stack.root))
     manifest_path = work / _MANIFEST
     previous: list[str] = []
     if manifest_path.is_file():
@@ -841,21 +848,25 @@ def assemble(orchestration: Orchestration) -> Path:
             previous = []
     current = set(orchestration.files) | set(orchestration.generated)
     for name in previous:
-        if name not in current and ".." not in Path(name).parts and not Path(name).is_absolute():
-            (work / name).unlink(missing_ok=True)
+        parts = Path(name).parts
+        if name in current or ".." in parts or Path(name).is_absolute():
+            continue
+        if any(work.joinpath(*parts[:i]).is_symlink() for i in range(1, len(parts))):
+            continue  # a planted link: deleting below it would delete outside the work dir
+        (work / name).unlink(missing_ok=True)
     if BUILDS_FILE not in orchestration.generated:
         (work / BUILDS_FILE).unlink(missing_ok=True)
     if IMAGES_FILE not in orchestration.generated:
         (work / IMAGES_FILE).unlink(missing_ok=True)
     for name, source in orchestration.files.items():
-        target = work / name
-        files.ensure_dir(target.parent)
+        parent = files.real_dir_below(work, Path(name).parent)
         try:
-            shutil.copyfile(source, target)
+            data = source.read_bytes()
         except OSError as exc:
-            raise FileAccessError(f"cannot copy {source} to {target}: {exc.strerror}") from exc
+            raise FileAccessError(f"cannot read {source}: {exc.strerror}") from exc
+        files.write_atomic(parent / Path(name).name, data)
     for name, text in orchestration.generated.items():
-        files.write_atomic(work / name, text)
+        files.write_atomic(files.real_dir_below(work, Path(name).parent) / Path(name).name, text)
     files.write_atomic(manifest_path, json.dumps(sorted(current), indent=1) + "\n")
     _link_modules(stack)
     return work
@@ -909,7 +920,7 @@ def execute(orchestration: Orchestration, output: Output | None = None) -> None:
     output, colours and all); with it each line (stdout and stderr merged) is handed over as it
     arrives.
     """
-    with _locked(orchestration.stack.work_dir):
+    with _locked(orchestration.stack):
         assemble(orchestration)
         for command in orchestration.commands:
             code = _run(command, output)

@@ -104,8 +104,8 @@ def subjectOf = { Object displayName, Object number ->
     int end = 0
     while (end < cps.size() && !isLineBreak(cps[end])) { end++ }
     List<Integer> first = strip(cps.subList(0, end).findAll { Character.getType(it as int) != Character.CONTROL })
-    if (first.size() > 120) {
-        first = first.subList(0, 120)
+    if (first.size() > 120) {  // cut and marked, as pipelinelib.textfit.fit_subject does
+        first = first.subList(0, 119) + [0x2026]
     }
     if (first.isEmpty()) {
         return '#' + number

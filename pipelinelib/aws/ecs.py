@@ -8,6 +8,7 @@ fifteen-minute rollout in milliseconds.
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -17,11 +18,14 @@ from typing import Any
 import attrs
 
 from pipelinelib.aws.session import Aws, aws_errors
-from pipelinelib.errors import InvalidInputError, NotFoundError, RolloutError
+from pipelinelib.errors import AwsError, InvalidInputError, NotFoundError, RolloutError
 from pipelinelib.formats.duration import format_duration
 from pipelinelib.model import clean_text
 
+log = logging.getLogger(__name__)
+
 DESCRIBE_SERVICES_BATCH = 10  # DescribeServices accepts at most 10 services
+TRANSIENT_BACKOFF_CAP = 60.0  # seconds between polls that failed transiently, at most
 
 # --- the rollout vocabulary (the only one: model.DeploymentInfo validates with it) ----------
 
@@ -286,6 +290,7 @@ class _Follow:
     state: RolloutState | None = None  # set when the rollout ended
     last: RolloutState | None = None  # as the latest poll saw it
     finished_at: float | None = None
+    seen: bool = False  # a poll has shown the followed deployment
 
 
 def same_task_definition(a: str | None, b: str | None) -> bool:
@@ -335,15 +340,30 @@ def _judge_service(follow: _Follow, service: Mapping[str, Any], first: bool) -> 
         if failed:  # the circuit breaker already rolled back before we started watching
             follow.task_definition = failed[0].get("taskDefinition")
             follow.deployment_id = failed[0].get("id")
-    if first and follow.deployment_id is None:
-        # an expected task definition was given: follow the deployment that carries it
+    if follow.deployment_id is None:
+        # an expected task definition was given: follow the deployment that carries it (ECS may
+        # show it only at a later poll: DescribeServices is eventually consistent)
         for d in deployments:
             if same_task_definition(d.get("taskDefinition"), follow.task_definition):
                 follow.deployment_id = d.get("id")
                 break
     ours = next((d for d in deployments if d.get("id") == follow.deployment_id), None)
+    if ours is not None:
+        follow.seen = True
     current = primary.get("taskDefinition")
     service_td = service.get("taskDefinition")
+    if not follow.seen and not same_task_definition(current, follow.task_definition):
+        # DescribeServices is eventually consistent: right after UpdateService it may still show
+        # only the old deployment. Not seeing ours is no verdict; only evidence is (a FAILED
+        # deployment of our task definition, handled above by following it), or the deadline.
+        return _state(
+            follow,
+            service,
+            IN_PROGRESS,
+            primary,
+            f"ECS does not show a deployment of {follow.task_definition} yet "
+            f"(the service runs {current})",
+        )
     if not same_task_definition(current, follow.task_definition) or (
         service_td is not None and not same_task_definition(service_td, follow.task_definition)
     ):
@@ -421,6 +441,7 @@ def wait_rollout(
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
     raise_on_failure: bool = True,
+    on_outcome: Callable[[RolloutOutcome], None] | None = None,
 ) -> RolloutOutcome:
     """Follow each service's PRIMARY deployment until ECS says COMPLETED, FAILED or rolled back.
 
@@ -432,6 +453,14 @@ def wait_rollout(
     was rolled back by the circuit breaker. ``on_progress`` gets a :class:`RolloutProgress` per
     followed service per poll (new events included). Raises :class:`RolloutError` (carrying
     ``outcome``) when any service did not complete, unless ``raise_on_failure`` is False.
+
+    A poll that does not show the expected deployment yet (DescribeServices is eventually
+    consistent) or that fails transiently (ThrottlingException after botocore's own retries, a
+    5xx, a dropped connection) is no verdict: ROLLED_BACK and FAILED need evidence (a FAILED
+    deployment, ours replaced after we saw it), and only ``timeout`` ends the wait.
+    ``on_outcome`` is called exactly once with the outcome, however the wait ended (an error or
+    SIGTERM included: unfinished services are then IN_PROGRESS with the reason), so an outcome
+    file is always written.
     """
     if timeout <= 0 or poll_interval <= 0:
         raise InvalidInputError("timeout and poll interval must be positive")
@@ -447,9 +476,96 @@ def wait_rollout(
         names = list_services(cluster, aws=aws)
     start = clock()
     follows = {name: _Follow(name, task_definition=expected.get(name)) for name in names}
+    try:
+        _poll_until_done(
+            aws, cluster, follows, named, start, timeout, poll_interval, on_progress, clock, sleep
+        )
+    except BaseException as exc:
+        if on_outcome is not None:  # the outcome file is written whatever ended the wait
+            on_outcome(_outcome(cluster, follows, start, clock, ended_by=exc))
+        raise
+    outcome = _outcome(cluster, follows, start, clock)
+    if on_outcome is not None:
+        on_outcome(outcome)
+    if raise_on_failure:
+        outcome.raise_for_failure()
+    return outcome
+
+
+def _outcome(
+    cluster: str,
+    follows: Mapping[str, _Follow],
+    start: float,
+    clock: Callable[[], float],
+    ended_by: BaseException | None = None,
+) -> RolloutOutcome:
+    """The outcome so far; services still followed when ``ended_by`` struck stay IN_PROGRESS."""
+    now = clock()
+    results = []
+    for follow in follows.values():
+        state = follow.state
+        if state is None:
+            last = follow.last or RolloutState(
+                follow.name, IN_PROGRESS, follow.deployment_id, follow.task_definition
+            )
+            why = f"{type(ended_by).__name__}: {ended_by}" if ended_by is not None else "?"
+            state = attrs.evolve(
+                last,
+                status=IN_PROGRESS,
+                reason=f"the wait ended before a verdict ({why.strip(': ')})",
+            )
+        results.append(
+            ServiceRollout(
+                state=state,
+                deployed_task_definition=follow.task_definition,
+                last_events=tuple(follow.latest),
+                elapsed=(follow.finished_at if follow.finished_at is not None else now) - start,
+            )
+        )
+    return RolloutOutcome(cluster, tuple(results), now - start)
+
+
+def _poll_until_done(
+    aws: Aws,
+    cluster: str,
+    follows: dict[str, _Follow],
+    named: bool,
+    start: float,
+    timeout: float,
+    poll_interval: float,
+    on_progress: Callable[[RolloutProgress], None] | None,
+    clock: Callable[[], float],
+    sleep: Callable[[float], None],
+) -> None:
+    """Poll until every followed service has a verdict or the deadline passed.
+
+    A poll that fails transiently (throttling, a 5xx, a dropped connection: errors marked
+    ``transient`` by :func:`translate_error`) is no verdict: it is logged and retried with backoff
+    (doubling from the poll interval, at most 60 s) until the deadline. Only the deadline ends
+    the wait; then each service still followed is TIMED_OUT.
+    """
     first = True
+    failures = 0
+    last_error: str | None = None
     while True:
-        described = _describe_services(aws, cluster, [n for n, f in follows.items() if not f.state])
+        try:
+            described = _describe_services(
+                aws, cluster, [n for n, f in follows.items() if not f.state]
+            )
+        except AwsError as exc:
+            if not exc.context.get("transient"):
+                raise
+            failures += 1
+            last_error = str(exc)
+            remaining = timeout - (clock() - start)
+            if remaining <= 0:
+                _time_out(follows, timeout, clock, last_error)
+                return
+            delay = min(poll_interval * 2 ** (failures - 1), TRANSIENT_BACKOFF_CAP, remaining)
+            log.warning("ECS poll failed (%s); retrying in %.0f s", exc, delay)
+            sleep(delay)
+            continue
+        failures = 0
         now = clock()
         external = sorted(n for n, s in described.items() if not _is_rolling_update(s))
         if external and named:
@@ -501,36 +617,34 @@ def wait_rollout(
             if on_progress is not None and state.status != UNCHANGED:
                 on_progress(RolloutProgress(state, tuple(new), now - start))
         first = False
-        pending = [f for f in follows.values() if f.state is None]
-        if not pending:
-            break
+        if all(f.state is not None for f in follows.values()):
+            return
         remaining = timeout - (clock() - start)
         if remaining <= 0:
-            for follow in pending:
-                last = follow.last or RolloutState(
-                    follow.name, IN_PROGRESS, follow.deployment_id, follow.task_definition
-                )
-                follow.state = attrs.evolve(
-                    last,
-                    status=TIMED_OUT,
-                    reason=f"not COMPLETED after {format_duration(timeout)} (running "
-                    f"{last.running}/{last.desired}, pending {last.pending})",
-                )
-                follow.finished_at = clock()
-            break
+            _time_out(follows, timeout, clock, None)
+            return
         sleep(min(poll_interval, remaining))
-    results = []
+
+
+def _time_out(
+    follows: Mapping[str, _Follow],
+    timeout: float,
+    clock: Callable[[], float],
+    last_error: str | None,
+) -> None:
     for follow in follows.values():
-        assert follow.state is not None and follow.finished_at is not None
-        results.append(
-            ServiceRollout(
-                state=follow.state,
-                deployed_task_definition=follow.task_definition,
-                last_events=tuple(follow.latest),
-                elapsed=follow.finished_at - start,
-            )
+        if follow.state is not None:
+            continue
+        last = follow.last or RolloutState(
+            follow.name, IN_PROGRESS, follow.deployment_id, follow.task_definition
         )
-    outcome = RolloutOutcome(cluster, tuple(results), clock() - start)
-    if raise_on_failure:
-        outcome.raise_for_failure()
-    return outcome
+        reason = (
+            f"not COMPLETED after {format_duration(timeout)} (running "
+            f"{last.running}/{last.desired}, pending {last.pending})"
+        )
+        if not follow.seen and follow.task_definition is not None and follow.last is not None:
+            reason += f"; {last.reason}" if last.reason else ""
+        if last_error is not None:
+            reason += f"; the last poll failed: {last_error}"
+        follow.state = attrs.evolve(last, status=TIMED_OUT, reason=reason)
+        follow.finished_at = clock()

@@ -104,6 +104,17 @@ _THROTTLING = {
     "RequestThrottledException",
     "SlowDown",
 }
+# botocore's standard retry mode treats these as transient too (botocore/retries/standard.py)
+_TRANSIENT = {
+    "RequestTimeout",
+    "RequestTimeoutException",
+    "PriorRequestNotComplete",
+    "InternalError",
+    "InternalFailure",
+    "ServerException",
+    "ServiceUnavailable",
+    "ServiceUnavailableException",
+}
 _ACCESS_DENIED = {"AccessDeniedException", "AccessDenied", "UnauthorizedOperation"}
 _BAD_CREDENTIALS = {
     "UnrecognizedClientException",
@@ -148,6 +159,14 @@ def translate_error(exc: BaseException, action: str) -> PipelinelibError | None:
                 f"AWS is still throttling {operation} after {int(attempts) + 1} attempts with "
                 f"backoff while trying to {action}; retry later or lower the request rate",
                 code=code,
+                transient=True,
+            )
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        if code in _TRANSIENT or (isinstance(status, int) and status >= 500):
+            return AwsError(
+                f"AWS {operation} failed while trying to {action}: {code}{detail}",
+                code=code,
+                transient=True,
             )
         if code in _ACCESS_DENIED:
             return PermissionDeniedError(
@@ -172,7 +191,7 @@ def translate_error(exc: BaseException, action: str) -> PipelinelibError | None:
         | bx.ReadTimeoutError
         | bx.ConnectionClosedError,
     ):
-        return AwsError(f"cannot reach AWS to {action}: {exc}")
+        return AwsError(f"cannot reach AWS to {action}: {exc}", transient=True)
     if isinstance(exc, bx.BotoCoreError):
         return AwsError(f"AWS error while trying to {action}: {exc}")
     return None

@@ -19,7 +19,8 @@ import re
 from collections.abc import Iterable
 
 from pipelinelib.errors import ArtifactFormatError
-from pipelinelib.model import ServiceBuild, clean_text
+from pipelinelib.model import SERVICE_NAME_RE, ServiceBuild, clean_text
+from pipelinelib.textfit import GROOVY_CONSTANT_BYTES, fit_groovy_constant, modified_utf8_length
 
 _IDENT_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _KEY_RE = re.compile(r"[A-Za-z0-9_]+")
@@ -56,12 +57,27 @@ _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 def render_assignment(key: str, value: str) -> str:
     if not _KEY_RE.fullmatch(key):
         raise ArtifactFormatError(f"invalid env variable name {key!r}")
+    if (
+        len(value) * 3 > GROOVY_CONSTANT_BYTES
+        and modified_utf8_length(value) > GROOVY_CONSTANT_BYTES
+    ):
+        # service_variables fits every text first; a caller that did not gets an error, never a
+        # file that Groovy cannot load ("UTF8 string too large").
+        raise ArtifactFormatError(
+            f"{key} is longer than a Groovy string constant holds ({GROOVY_CONSTANT_BYTES:,} bytes"
+            " of modified UTF-8); fit it with pipelinelib.textfit.fit_groovy_constant"
+        )
     target = f"env.{key}" if _IDENT_RE.fullmatch(key) else f"env.'{key}'"
     return f"{target} = {quote(value)}\n"
 
 
-def service_variables(service: ServiceBuild) -> dict[str, str]:
-    """The ``env.*`` variables of one service, in the order they are written."""
+def service_variables(service: ServiceBuild, *, fit: bool = True) -> dict[str, str]:
+    """The ``env.*`` variables of one service, in the order they are written.
+
+    The commit message is cut to what a Groovy string constant holds (see
+    :mod:`pipelinelib.textfit`) unless ``fit`` is false (a caller fitting for another consumer);
+    the whole message stays in ``manifest.json``.
+    """
     key = service.env_key
     variables = {f"{key}_BUILD": str(service.build)}
     if service.image is not None:
@@ -71,7 +87,8 @@ def service_variables(service: ServiceBuild) -> dict[str, str]:
     if service.commit is not None:
         variables[f"{key}_COMMIT"] = service.commit
     if service.commit_message is not None:
-        variables[f"{key}_COMMIT_MSG"] = service.commit_message
+        message = service.commit_message
+        variables[f"{key}_COMMIT_MSG"] = fit_groovy_constant(message) if fit else message
     variables[f"{key}_SERVICE"] = service.name
     return variables
 
@@ -245,6 +262,40 @@ def _join_surrogates(value: str) -> str:
     if not any("\ud800" <= c <= "\udfff" for c in value):
         return clean_text(value)
     return clean_text(value.encode("utf-16-be", "surrogatepass").decode("utf-16-be", "replace"))
+
+
+def legacy_service_name(prefix: str, file_name: str) -> str | None:
+    """The service a legacy ``<PREFIX>_BUILD`` (without ``<PREFIX>_SERVICE``) belongs to.
+
+    The file name wins when the key is that name upper-cased with ``-`` dropped or turned into
+    ``_``: ``order-api.env.groovy`` + ``ORDER_API_BUILD`` -> ``order-api``, ``service-1.env.groovy``
+    + ``SERVICE1_BUILD`` -> ``service-1``. Otherwise ``None`` (the caller lower-cases the key).
+    """
+    suffix = ".env.groovy"
+    if not file_name.endswith(suffix):
+        return None
+    stem = file_name[: -len(suffix)]
+    if not SERVICE_NAME_RE.fullmatch(stem):
+        return None
+    upper = stem.upper()
+    if prefix in (upper.replace("-", "_"), upper.replace("-", "")):
+        return stem
+    return None
+
+
+def with_legacy_service_names(variables: dict[str, str], file_name: str) -> dict[str, str]:
+    """``variables`` plus a ``<PREFIX>_SERVICE`` for each legacy build named by its file name."""
+    added: dict[str, str] = {}
+    for key in variables:
+        if not key.endswith("_BUILD"):
+            continue
+        prefix = key[: -len("_BUILD")]
+        if f"{prefix}_SERVICE" in variables:
+            continue
+        name = legacy_service_name(prefix, file_name)
+        if name is not None:
+            added[f"{prefix}_SERVICE"] = name
+    return {**variables, **added} if added else variables
 
 
 def parse_env_groovy(text: str, name: str = "<env.groovy>") -> dict[str, str]:

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from pipelinelib.errors import ArtifactFormatError, FileAccessError, InvalidInputError
+from pipelinelib.formats import strict_json
 from pipelinelib.model import Manifest
 
 
@@ -15,12 +16,7 @@ def dumps(manifest: Manifest) -> str:
 
 
 def loads(text: str, name: str = "<manifest>") -> Manifest:
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ArtifactFormatError(
-            f"{name}: not valid JSON ({exc.msg} at line {exc.lineno})"
-        ) from exc
+    data = strict_json.loads(text, name, ArtifactFormatError)
     try:
         return Manifest.from_dict(data)
     except ArtifactFormatError:

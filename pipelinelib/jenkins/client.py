@@ -30,9 +30,11 @@ from pipelinelib import __version__
 from pipelinelib.config import Settings
 from pipelinelib.errors import (
     AuthenticationError,
+    DeadlineExceededError,
     InvalidInputError,
     JenkinsError,
     NotFoundError,
+    OperationCancelledError,
     PermissionDeniedError,
     PipelinelibError,
 )
@@ -490,6 +492,59 @@ class JenkinsClient:
         finally:
             response.close()
 
+    def iter_artifact_until(
+        self,
+        job: str,
+        number: int,
+        relative_path: str,
+        *,
+        deadline: float,
+        cancelled: Callable[[], bool] = lambda: False,
+    ) -> Iterator[bytes]:
+        """:meth:`iter_artifact` that ends by ``deadline`` (a ``time.monotonic()`` value).
+
+        A slow server cannot stretch the download: each read returns what has arrived
+        (``read1``) and the socket waits at most until the deadline, so a trickle of one byte a
+        second fails at the deadline like a stall does. ``cancelled`` is asked between chunks.
+        Raises :class:`DeadlineExceededError` or :class:`OperationCancelledError`.
+        """
+        from urllib3.exceptions import HTTPError as Urllib3Error
+
+        path = artifact_path(job, number, relative_path)
+        url = redact(self.url_for(path))
+        _check_deadline(deadline, url)
+        response = self.request("GET", path, stream=True, what=f"artifact {relative_path!r}")
+        raw = response.raw
+        try:
+            while True:
+                if cancelled():
+                    raise OperationCancelledError(f"download of {url} cancelled")
+                remaining = _check_deadline(deadline, url)
+                sock = getattr(getattr(raw, "connection", None), "sock", None)
+                if sock is not None:
+                    sock.settimeout(min(remaining, self.timeout[1]))
+                try:
+                    chunk = raw.read1(CHUNK_SIZE, decode_content=True)
+                except (Urllib3Error, OSError) as exc:
+                    _check_deadline(deadline, url)
+                    raise JenkinsError(
+                        f"download of {url} failed after it started ({_reason(exc)})"
+                    ) from exc
+                if not chunk:
+                    return
+                yield chunk
+        finally:
+            response.close()
+
+    def job_record(self, job: str) -> Mapping[str, Any]:
+        """The job itself (``_class`` and name): NotFoundError/PermissionDeniedError if absent."""
+        data = self.get_json(
+            f"{job_path(job)}api/json", params={"tree": "_class,name"}, what=f"job {job!r}"
+        )
+        if not isinstance(data, Mapping):
+            raise JenkinsError(f"Jenkins answered an unexpected record for job {job!r}")
+        return data
+
     def build_description(self, job: str, number: int) -> str | None:
         number = validate_build_number(number)
         data = self.get_json(
@@ -514,6 +569,13 @@ class JenkinsClient:
             {"json": payload},
             what=f"build #{number} of job {job!r}",
         )
+
+
+def _check_deadline(deadline: float, url: str) -> float:
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise DeadlineExceededError(f"download of {url} did not finish before the deadline")
+    return remaining
 
 
 def _builds_of(data: Any, job: str) -> list[Any]:

@@ -20,9 +20,10 @@ import os
 import re
 import secrets
 import stat
+import threading
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,6 +33,7 @@ from pipelinelib.errors import (
     FileAccessError,
     InvalidInputError,
     NotFoundError,
+    OperationCancelledError,
     UnsafeArtifactPathError,
 )
 from pipelinelib.model import Choice
@@ -345,15 +347,27 @@ def copy_artifacts(
     fingerprint: bool = False,
     workers: int = DEFAULT_WORKERS,
     on_file: Callable[[CopiedFile], None] | None = None,
+    deadline: float | None = None,
+    on_bytes: Callable[[int], None] | None = None,
 ) -> CopyResult:
     """One metadata request, then every matching artifact streamed to disk by a small pool.
 
     ``optional``: a missing build or no matching artifact gives an empty result instead of
-    NotFoundError (the CLI prints a notice).
+    NotFoundError (the CLI prints a notice). A missing or forbidden *job* is always an error,
+    as in the Copy Artifact plugin (see :func:`require_job`).
+
+    ``deadline`` (a ``time.monotonic()`` value) bounds the whole copy: past it the copy fails
+    with :class:`DeadlineExceededError`. Whatever ends a copy early (an error, the deadline,
+    SIGTERM turned into an exception by the CLI) leaves no partial or temporary file: each file
+    appears by rename only when complete, and the other downloads stop at their next chunk.
+
+    Progress: ``on_file`` after each file, ``on_bytes(n)`` after each chunk of ``n`` bytes (both
+    from the download threads).
     """
     try:
         listing = client.artifact_listing(job, selector.path_segment)
     except NotFoundError:
+        require_job(client, job)
         if optional:
             return CopyResult(job, 0, None, target, ())
         raise
@@ -379,14 +393,17 @@ def copy_artifacts(
     try:
 
         def copy_one(item: PlannedFile) -> CopiedFile:
-            chunks = client.iter_artifact(job, listing.number, item.artifact_path)
+            chunks = _download(client, job, listing.number, item.artifact_path, deadline, stop)
+            if on_bytes is not None:
+                chunks = _counted(chunks, on_bytes)
             size, md5 = write_below(target_fd, target, item.destination, chunks, md5=fingerprint)
             copied = CopiedFile(item.artifact_path, "/".join(item.destination), size, md5)
             if on_file is not None:
                 on_file(copied)
             return copied
 
-        files = _run_pool(copy_one, planned, workers)
+        stop = threading.Event()
+        files = _run_pool(copy_one, planned, workers, on_failure=stop.set)
         fingerprints_file = None
         if fingerprint:
             body = json.dumps({f.path: f.md5 for f in files}, indent=2, sort_keys=True) + "\n"
@@ -398,19 +415,72 @@ def copy_artifacts(
 
 
 def _run_pool(
-    fn: Callable[[PlannedFile], CopiedFile], items: list[PlannedFile], workers: int
+    fn: Callable[[PlannedFile], CopiedFile],
+    items: list[PlannedFile],
+    workers: int,
+    *,
+    on_failure: Callable[[], None] = lambda: None,
 ) -> list[CopiedFile]:
-    """In order of the listing; the first failure cancels what has not started and is raised."""
+    """In order of the listing; the first failure cancels what has not started and is raised.
+
+    ``on_failure`` runs first, so downloads already running stop at their next chunk (and
+    remove their temporary file) before the pool is left.
+    """
     if workers <= 1 or len(items) == 1:
         return [fn(item) for item in items]
     with ThreadPoolExecutor(max_workers=min(workers, len(items))) as pool:
-        futures = [pool.submit(fn, item) for item in items]
-        try:
+        futures: list[Future[CopiedFile]] = []
+        try:  # submitting is inside: SIGTERM may arrive while the first downloads already run
+            futures.extend(pool.submit(fn, item) for item in items)
             return [f.result() for f in futures]
         except BaseException:
+            on_failure()
             for f in futures:
                 f.cancel()
             raise
+
+
+def require_job(client: JenkinsClient, job: str) -> None:
+    """Raise unless ``job`` exists and may be read: what ``--optional`` never forgives.
+
+    The Copy Artifact plugin (CopyArtifact.perform, "Unable to find project for artifact copy")
+    fails on a missing project even when the copy is optional; only a missing build or artifact
+    is optional. A 404 or 403 on the job itself is therefore always an error, naming the job.
+    """
+    try:
+        client.job_record(job)
+    except NotFoundError as exc:
+        raise NotFoundError(
+            f"job {job!r} does not exist in Jenkins (or is not visible to this user); "
+            "--optional forgives a missing build or artifact, never a missing job",
+            job=job,
+        ) from exc
+
+
+def _counted(chunks: Iterable[bytes], on_bytes: Callable[[int], None]) -> Iterator[bytes]:
+    for chunk in chunks:
+        on_bytes(len(chunk))
+        yield chunk
+
+
+def _download(
+    client: JenkinsClient,
+    job: str,
+    number: int,
+    artifact_path: str,
+    deadline: float | None,
+    stop: threading.Event,
+) -> Iterator[bytes]:
+    """One artifact's chunks, bounded by the copy's deadline and stopped by ``stop``."""
+    if deadline is None:
+        for chunk in client.iter_artifact(job, number, artifact_path):
+            if stop.is_set():
+                raise OperationCancelledError(f"download of {artifact_path!r} cancelled")
+            yield chunk
+        return
+    yield from client.iter_artifact_until(
+        job, number, artifact_path, deadline=deadline, cancelled=stop.is_set
+    )
 
 
 def iter_fingerprint_lines(result: CopyResult) -> Iterator[str]:

@@ -27,6 +27,7 @@ from pipelinelib.pipeline.importdir import (
     read_import,
     service_builds,
     services_from_env,
+    shell_variables,
 )
 from pipelinelib.pipeline.jenkinsapi import open_jenkins
 from pipelinelib.pipeline.promote import (
@@ -43,6 +44,8 @@ from pipelinelib.pipeline.promote import (
 from pipelinelib.pipeline.publish import (
     DisplayNameResult,
     PublishResult,
+    check_artifacts_loadable,
+    jenkins_display_name,
     publish_artifact,
     resolve_image_digest,
     set_display_name,
@@ -57,6 +60,7 @@ __all__ = [
     "PublishResult",
     "RolloutOutcome",
     "RolloutProgress",
+    "check_artifacts_loadable",
     "copy_artifact",
     "diff",
     "failed_outcome",
@@ -64,6 +68,7 @@ __all__ = [
     "import_artifacts",
     "import_service_builds",
     "imported_services",
+    "jenkins_display_name",
     "list_builds",
     "list_choices",
     "list_jenkins_builds",
@@ -80,6 +85,7 @@ __all__ = [
     "service_builds",
     "services_from_env",
     "set_display_name",
+    "shell_variables",
     "status",
     "verify_imported_images",
     "wait_rollout",

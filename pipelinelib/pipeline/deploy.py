@@ -12,6 +12,7 @@ from pipelinelib.errors import (
     InvalidInputError,
     RolloutError,
 )
+from pipelinelib.formats import strict_json
 from pipelinelib.pipeline import importdir
 from pipelinelib.pipeline.importdir import imported_services
 
@@ -105,8 +106,9 @@ def wait_rollout(
 ) -> RolloutOutcome:
     """Follow each ECS service's rollout (:func:`pipelinelib.aws.ecs.wait_rollout`), in seconds.
 
-    With ``output``, the outcome JSON (:meth:`RolloutOutcome.to_dict`) is written there on
-    success AND on failure, before :class:`~pipelinelib.errors.RolloutError` propagates, so
+    With ``output``, the outcome JSON (:meth:`RolloutOutcome.to_dict`) is written there
+    however the wait ends -- success, failure, an error or SIGTERM (unfinished services are then
+    IN_PROGRESS with the reason) -- before any error propagates, so
     ``record-deployment --rollout`` can record a failed rollout in the ledger's history
     (:func:`read_rollout_file` reads it back). The failed outcome is in the error's
     ``context["outcome"]`` (see :func:`failed_outcome`).
@@ -114,24 +116,20 @@ def wait_rollout(
     from pipelinelib.aws.ecs import wait_rollout as follow
     from pipelinelib.aws.session import Aws
 
-    try:
-        outcome = follow(
-            cluster,
-            services,
-            timeout=timeout,
-            poll_interval=poll_interval,
-            on_progress=on_progress,
-            expected_task_definitions=expected_task_definitions,
-            aws=aws if aws is not None else Aws(region),
-        )
-    except RolloutError as exc:
-        failed = failed_outcome(exc)
-        if failed is not None and output is not None:
-            _write_outcome(output, failed)
-        raise
-    if output is not None:
-        _write_outcome(output, outcome)
-    return outcome
+    def save(outcome: RolloutOutcome) -> None:
+        if output is not None:
+            _write_outcome(output, outcome)
+
+    return follow(
+        cluster,
+        services,
+        timeout=timeout,
+        poll_interval=poll_interval,
+        on_progress=on_progress,
+        expected_task_definitions=expected_task_definitions,
+        aws=aws if aws is not None else Aws(region),
+        on_outcome=save,
+    )
 
 
 def failed_outcome(exc: RolloutError) -> RolloutOutcome | None:
@@ -154,7 +152,7 @@ def read_rollout_file(path: Path) -> dict[str, str]:
     from pipelinelib.aws.ecs import RolloutOutcome
 
     try:
-        outcome = RolloutOutcome.from_dict(json.loads(files.read_text(path)))
-    except ValueError as exc:
+        outcome = RolloutOutcome.from_dict(strict_json.loads(files.read_text(path), "JSON"))
+    except (ValueError, InvalidInputError) as exc:
         raise InvalidInputError(f"{path}: not the JSON of wait-rollout ({exc})") from exc
     return {s.service: s.status for s in outcome.services}

@@ -21,14 +21,16 @@ from pipelinelib.errors import (
     InvalidInputError,
     NotFoundError,
 )
-from pipelinelib.formats import groovy
+from pipelinelib.formats import groovy, strict_json
 from pipelinelib.formats import manifest as manifest_json
 from pipelinelib.model import (
     Manifest,
     ServiceBuild,
     SourceRef,
+    validate_build_number,
     validate_service_name,
 )
+from pipelinelib.textfit import fit_environment_value
 
 
 def services_from_env(variables: Mapping[str, str]) -> list[ServiceBuild]:
@@ -162,8 +164,10 @@ def _read_imports(
 ) -> tuple[SourceRef | None, tuple[str, ...]]:
     if not imports_path.exists():
         return manifest.source, ()
+    imports = strict_json.loads(
+        files.read_text(imports_path), str(imports_path), ArtifactFormatError
+    )
     try:
-        imports = json.loads(files.read_text(imports_path))
         sources = imports["sources"]
         origins = imports["services"]
         overrides = tuple(sorted(n for n, o in origins.items() if "override" in o))
@@ -185,7 +189,8 @@ def load_env(paths: Iterable[Path]) -> dict[str, str]:
     variables: dict[str, str] = {}
     origin: dict[str, Path] = {}
     for path in paths:
-        for key, value in groovy.parse_env_groovy(files.read_text(path), str(path)).items():
+        parsed = groovy.parse_env_groovy(files.read_text(path), str(path))
+        for key, value in groovy.with_legacy_service_names(parsed, path.name).items():
             if key in variables and variables[key] != value:
                 raise ArtifactFormatError(
                     f"{key} is {variables[key]!r} in {origin[key]} but {value!r} in {path}"
@@ -198,8 +203,10 @@ def load_env(paths: Iterable[Path]) -> dict[str, str]:
 def service_builds(variables: Mapping[str, str]) -> dict[str, str]:
     """``{service: build}`` from env variables.
 
-    A service's name comes from its ``<KEY>_SERVICE`` variable; legacy files that only have
-    ``<KEY>_BUILD`` give the key lower-cased (``ORDER_API_BUILD`` -> ``order_api``).
+    A service's name comes from its ``<KEY>_SERVICE`` variable (:func:`load_env` adds it for a
+    legacy file named after the service, see :func:`groovy.legacy_service_name`); other legacy
+    variables give the key lower-cased (``ORDER_API_BUILD`` -> ``order_api``). Build numbers are
+    range-checked (1 to 2**31-1, a Java int as Jenkins keeps them).
     """
     names = {
         key[: -len("_SERVICE")]: value
@@ -218,8 +225,28 @@ def service_builds(variables: Mapping[str, str]) -> dict[str, str]:
             raise ArtifactFormatError(f"{key}: cannot tell the service name ({exc})") from exc
         if not value.isascii() or not value.isdigit():
             raise ArtifactFormatError(f"{key} must be a build number, not {value!r}")
-        builds[name] = value
+        try:
+            builds[name] = str(validate_build_number(value, key))
+        except InvalidInputError as exc:
+            raise ArtifactFormatError(str(exc)) from exc
     return builds
+
+
+def shell_variables(variables: Mapping[str, str]) -> tuple[dict[str, str], list[str]]:
+    """``(owned, ignored)``: the variables an env.groovy file owns, checked, and the rest.
+
+    A file owns ``<KEY>_BUILD``/``_IMAGE``/``_DIGEST``/``_COMMIT``/``_COMMIT_MSG``/``_SERVICE`` of
+    each service it names by a ``<KEY>_BUILD``; every value is checked as the model checks it
+    (build 1 to 2**31-1, image, digest, commit patterns) and the commit message is cut to what one
+    environment variable holds (:func:`pipelinelib.textfit.fit_environment_value`). Anything
+    else (``PATH``, ``LD_PRELOAD``, ``X_IMAGE`` without ``X_BUILD``) is never emitted.
+    """
+    owned: dict[str, str] = {}
+    for entry in services_from_env(variables):
+        for key, value in groovy.service_variables(entry, fit=False).items():
+            owned[key] = fit_environment_value(key, value)
+    ignored = sorted(set(variables) - set(owned))
+    return owned, ignored
 
 
 def import_service_builds(import_dir: Path) -> dict[str, str]:

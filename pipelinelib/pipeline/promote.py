@@ -5,7 +5,7 @@ Every function takes plain values and a store, and returns models; nothing here 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,6 +21,7 @@ from pipelinelib.errors import (
 from pipelinelib.formats import groovy
 from pipelinelib.formats import manifest as manifest_json
 from pipelinelib.model import (
+    MAX_SUBJECT,
     Choice,
     DeploymentInfo,
     Manifest,
@@ -33,11 +34,12 @@ from pipelinelib.model import (
 )
 from pipelinelib.pipeline import importdir
 from pipelinelib.pipeline.importdir import read_import
+from pipelinelib.pipeline.query import require_known_job
 from pipelinelib.store import ManifestStore
 
 if TYPE_CHECKING:
     from pipelinelib.jenkins.client import JenkinsClient
-    from pipelinelib.jenkins.copyartifact import CopyResult
+    from pipelinelib.jenkins.copyartifact import CopiedFile, CopyResult
     from pipelinelib.model import ApprovalRequest, Lock
 
 
@@ -69,9 +71,20 @@ def select_build(store: ManifestStore, job: str, selector: str = LAST_SUCCESSFUL
     if number is None:
         newest = store.list_builds(job, result="SUCCESS", limit=1)
         if not newest:
+            require_known_job(store, job)
             raise NotFoundError(f"job {job} has no successful build in the store", job=job)
         return newest[0]
     manifest = store.get_build(job, number)
+    subject = Choice.parse(selector).subject
+    if subject and not _same_subject(subject, manifest.subject):
+        # A choice names a build twice, by number and subject: if they disagree, the person
+        # picked something else than this build (a stale list, a typo): refuse, never guess.
+        raise InvalidInputError(
+            f"the choice {selector!r} does not match {job} #{number}, whose choice is "
+            f"{str(manifest.choice)!r}; pick again from the current list",
+            job=job,
+            number=number,
+        )
     if not manifest.is_successful:
         raise InvalidInputError(
             f"{job} #{number} finished {manifest.result}; only successful builds can be imported",
@@ -79,6 +92,20 @@ def select_build(store: ManifestStore, job: str, selector: str = LAST_SUCCESSFUL
             number=number,
         )
     return manifest
+
+
+def _same_subject(picked: str, actual: str) -> bool:
+    """Whether a picked choice's subject names this build's subject.
+
+    Tolerates what a choice list may do to a long subject: cut at 120 characters with or without
+    the ``…`` marker (older lists, other renderers), and white space trimmed by Jenkins.
+    """
+    a = picked.strip().removesuffix("\u2026").rstrip()
+    b = actual.strip().removesuffix("\u2026").rstrip()
+    if a == b:
+        return True
+    shorter, longer = sorted((a, b), key=len)
+    return len(shorter) >= MAX_SUBJECT - 2 and longer.startswith(shorter)
 
 
 def parse_overrides(values: Iterable[str]) -> dict[str, int]:
@@ -300,14 +327,22 @@ def copy_artifact(
     optional: bool = False,
     fingerprint: bool = False,
     workers: int = 4,
+    deadline: float | None = None,
+    on_bytes: Callable[[int], None] | None = None,
+    on_file: Callable[[CopiedFile], None] | None = None,
 ) -> CopyResult:
     """The Copy Artifact step over Jenkins' REST API (:func:`pipelinelib.jenkins.copyartifact.
     copy_artifacts`): ``selector`` is ``lastSuccessful``, ``lastStable``, ``lastCompleted`` or a
-    build number; the result lists the files written below ``target``."""
+    build number; the result lists the files written below ``target``. ``deadline`` (a
+    ``time.monotonic()`` value) bounds the whole copy; ``on_bytes``/``on_file`` report progress;
+    ``optional`` never forgives a missing or forbidden job."""
     from pipelinelib.jenkins import copyartifact
 
     return copyartifact.copy_artifacts(
         jenkins,
+        deadline=deadline,
+        on_bytes=on_bytes,
+        on_file=on_file,
         job=project,
         selector=copyartifact.parse_selector(selector),
         target=target,

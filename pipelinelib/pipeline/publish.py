@@ -10,6 +10,7 @@ import attrs
 
 from pipelinelib import files, git
 from pipelinelib.errors import (
+    ArtifactFormatError,
     InvalidInputError,
     NotFoundError,
     PipelinelibError,
@@ -18,6 +19,7 @@ from pipelinelib.errors import (
 from pipelinelib.formats import groovy
 from pipelinelib.formats import manifest as manifest_json
 from pipelinelib.model import (
+    MAX_TEXT,
     Manifest,
     ServiceBuild,
     validate_build_number,
@@ -25,6 +27,7 @@ from pipelinelib.model import (
     validate_service_name,
 )
 from pipelinelib.store import ManifestStore
+from pipelinelib.textfit import fit_display_name, fit_store_text
 
 if TYPE_CHECKING:
     from pipelinelib.aws.session import Aws
@@ -83,6 +86,8 @@ def publish_artifact(
         message = git.head_message(workdir)
     if commit_time is None:
         commit_time = git.commit_time(commit, workdir)
+    # Longer than the store keeps: cut and marked, never refused (the image is already pushed).
+    message = fit_store_text(message, MAX_TEXT)
     entry = ServiceBuild(
         name=service,
         build=build,
@@ -107,8 +112,28 @@ def publish_artifact(
     manifest_file = files.write_atomic(
         output_dir / f"{service}.manifest.json", manifest_json.dumps(manifest)
     )
+    check_artifacts_loadable(manifest, env_file, manifest_file)
     created = store.publish(manifest) if store is not None else None
     return PublishResult(manifest, env_file, manifest_file, created, warnings)
+
+
+def check_artifacts_loadable(manifest: Manifest, env_file: Path, manifest_file: Path) -> None:
+    """Read back what was written, as its consumers will, before anything is registered.
+
+    The env.groovy must parse to exactly the variables rendered (each within the Groovy constant
+    limit, :mod:`pipelinelib.textfit`) and the manifest file must give back the same manifest.
+    Raises :class:`ArtifactFormatError` naming the file otherwise.
+    """
+    expected: dict[str, str] = {}
+    for entry in manifest.services.values():
+        expected.update(groovy.service_variables(entry))
+    loaded = groovy.parse_env_groovy(files.read_text(env_file), str(env_file))
+    if loaded != expected:
+        raise ArtifactFormatError(f"{env_file}: does not read back as written; nothing registered")
+    if manifest_json.read(manifest_file) != manifest:
+        raise ArtifactFormatError(
+            f"{manifest_file}: does not read back as written; nothing registered"
+        )
 
 
 def resolve_image_digest(image: str, *, aws: Aws | None = None) -> tuple[str | None, str | None]:
@@ -147,6 +172,14 @@ class DisplayNameResult:
     recorded: bool | None  # None: no store configured; False: the store does not know the build
 
 
+def jenkins_display_name(text: str) -> str:
+    """``text`` trimmed and cut to what Jenkins accepts as a display name (marked when cut).
+
+    See :func:`pipelinelib.textfit.fit_display_name` for the limit and its source.
+    """
+    return fit_display_name(text.strip())
+
+
 def set_display_name(
     jenkins: JenkinsClient,
     *,
@@ -167,6 +200,7 @@ def set_display_name(
         raise InvalidInputError(
             "the display name is empty (Jenkins would show #NUMBER); pass --name or commit a message"
         )
+    name = jenkins_display_name(name)
     jenkins.set_display_name(job, number, name)
     recorded: bool | None = None
     if store is not None:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from pipelinelib import names
 from pipelinelib.errors import (
     InvalidInputError,
     NotFoundError,
@@ -36,11 +37,42 @@ if TYPE_CHECKING:
     from pipelinelib.model import ApprovalRequest, Lock
 
 
-def list_builds(
+def list_builds(store: ManifestStore, job: str, *, limit: int = 100) -> list[Manifest]:
+    """Newest successful builds of a job (at most ``limit``, 1-1000), newest first.
+
+    InvalidNameError for a bad job name; StoreUnavailableError when the store cannot answer;
+    NotFoundError (with a did-you-mean) for a job the store has never recorded a build of.
+    """
+    builds = job_builds(store, job, limit=limit)
+    if not builds:
+        require_known_job(store, job)
+    return builds
+
+
+def require_known_job(store: ManifestStore, job: str) -> None:
+    """NotFoundError unless the store holds some build of ``job`` (any result).
+
+    The did-you-mean draws on the jobs the store names in its deployments (deploy jobs and the
+    jobs they imported from).
+    """
+    if store.list_builds(job, result=None, limit=1):
+        return
+    known: set[str] = set()
+    for manifest in store.environments().values():
+        known.add(manifest.job)
+        if manifest.source is not None:
+            known.add(manifest.source.job)
+    raise NotFoundError(
+        f"no build of job {job!r} is recorded in the store{names.did_you_mean(job, known)}",
+        job=job,
+    )
+
+
+def job_builds(
     store: ManifestStore, job: str, *, result: str | None = "SUCCESS", limit: int = 100
 ) -> list[Manifest]:
     """Newest builds of a job with ``result`` (None: every result; at most ``limit``, 1-1000),
-    newest first.
+    newest first; empty for a job the store does not know (``GET /api/v1/jobs/JOB/builds``).
 
     InvalidNameError for a bad job name; StoreUnavailableError when the store cannot answer.
     """
@@ -176,9 +208,13 @@ def list_choices(store: ManifestStore, job: str, *, limit: int = 100) -> list[Ch
     """``NUMBER-SUBJECT`` choices of a job's newest successful builds (at most ``limit``),
     newest first, as the Active Choices parameter of a deploy job shows them.
 
-    InvalidNameError for a bad job name; StoreUnavailableError when the store cannot answer.
+    InvalidNameError for a bad job name; StoreUnavailableError when the store cannot answer;
+    NotFoundError for an unknown job, as :func:`list_builds`.
     """
-    return store.choices(validate_job_name(job), limit=limit)
+    choices = store.choices(validate_job_name(job), limit=limit)
+    if not choices:
+        require_known_job(store, job)
+    return choices
 
 
 def status(
@@ -194,6 +230,7 @@ def status(
         validate_environment_name(environment)
     current = store.environments()
     if environment is not None:
+        names.require_known("environment", environment, {*current, *declared})
         if environment not in current:
             known = ", ".join(order_environments(current, declared)) or "none yet"
             raise NotFoundError(f"nothing is deployed to {environment} (deployed: {known})")
@@ -201,13 +238,23 @@ def status(
     return {name: current[name] for name in order_environments(current, declared)}
 
 
-def diff(store: ManifestStore, from_environment: str, to_environment: str) -> EnvironmentDiff:
-    """What promoting FROM to TO would change, per service, with the commits it brings."""
+def diff(
+    store: ManifestStore,
+    from_environment: str,
+    to_environment: str,
+    declared: Sequence[str] = (),
+) -> EnvironmentDiff:
+    """What promoting FROM to TO would change, per service, with the commits it brings.
+
+    ``declared``: the environments file's names; a name neither declared nor deployed is a
+    NotFoundError with a did-you-mean."""
     from pipelinelib.ledger import diff_environments
 
     for name in (from_environment, to_environment):
         validate_environment_name(name)
     current = store.environments()
+    for name in (from_environment, to_environment):
+        names.require_known("environment", name, {*current, *declared})
     if from_environment not in current:
         raise NotFoundError(f"nothing is deployed to {from_environment}: nothing to promote")
     target = current.get(to_environment)

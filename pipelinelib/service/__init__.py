@@ -17,6 +17,8 @@ from pathlib import Path
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
+from pipelinelib import __version__
+from pipelinelib.config import SERVICE_HEADER
 from pipelinelib.environments import EnvironmentsConfig
 from pipelinelib.errors import PipelinelibError, StoreUnavailableError
 from pipelinelib.service.auth import Authorizer, TokensFile
@@ -123,6 +125,8 @@ def create_app(
             request.method, route, response.status_code, elapsed
         )
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        # Lets a client tell the manifest service from whatever else --server points at.
+        response.headers[SERVICE_HEADER] = __version__
         if request.method in _WRITES and response.status_code < 300:
             app.extensions["pipelinelib"]["health"].write_succeeded()
         if access_log.isEnabledFor(logging.INFO):

@@ -18,6 +18,7 @@ from pipelinelib.errors import (
     PayloadTooLargeError,
     PipelinelibError,
 )
+from pipelinelib.formats import strict_json
 from pipelinelib.model import (
     MAX_TEXT,
     Manifest,
@@ -118,17 +119,7 @@ def _json_body() -> Any:
     except UnicodeDecodeError as exc:
         raise InvalidInputError(f"request body is not UTF-8 (byte {exc.start})") from exc
 
-    def refuse_constant(name: str) -> Any:
-        raise InvalidInputError(f"{name} is not valid JSON")
-
-    try:
-        return json.loads(text, parse_constant=refuse_constant)
-    except json.JSONDecodeError as exc:
-        raise InvalidInputError(
-            f"request body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
-        ) from exc
-    except (ValueError, RecursionError) as exc:  # huge integers, absurd nesting
-        raise InvalidInputError(f"request body is not acceptable JSON: {exc}") from exc
+    return strict_json.loads(text, "request body")
 
 
 # --- operations --------------------------------------------------------------------------------
@@ -198,7 +189,7 @@ def list_builds(job: str) -> Response:
         result = None
     elif result not in _RESULTS:
         raise InvalidInputError(f"result must be one of {', '.join(_RESULTS)} or ANY")
-    builds = query.list_builds(_store(), job, result=result, limit=_limit())
+    builds = query.job_builds(_store(), job, result=result, limit=_limit())
     return _json({"builds": [m.to_dict() for m in builds]})
 
 

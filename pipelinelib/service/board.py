@@ -188,5 +188,5 @@ def diff() -> Response:
             raise InvalidInputError(f"the query needs ?from=ENV&to=ENV (missing {key!r})")
         names[key] = validate_environment_name(value)
     store = api._store()
-    result = query.diff(store, names["from"], names["to"])
+    result = query.diff(store, names["from"], names["to"], _declared())
     return _html(render_diff(result, _urls(), _nav(store)))

@@ -9,12 +9,14 @@ the CLI starts fast.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from pipelinelib.config import DEFAULT_DB
-from pipelinelib.errors import StoreUnavailableError
+from pipelinelib.errors import NotFoundError, StoreUnavailableError
 from pipelinelib.model import ApprovalRequest, Choice, Lock, Manifest, ServiceBuild
 
 if TYPE_CHECKING:
@@ -138,6 +140,15 @@ class ManifestStore(Protocol):
     def close(self) -> None: ...
 
 
+def sqlite_file(db: str) -> Path | None:
+    """The file of a ``sqlite:///PATH`` URL (None for other databases and in-memory SQLite)."""
+    prefix = "sqlite:///"
+    if not db.startswith(prefix):
+        return None
+    path = db[len(prefix) :].split("?", 1)[0]
+    return Path(path) if path and path != ":memory:" else None
+
+
 def require_local_store(db: str, what: str = "a local store (--db; or pass --server)") -> None:
     """MissingExtraError unless the extras a local store at ``db`` needs are installed."""
     from pipelinelib import _extras
@@ -154,6 +165,7 @@ def open_store(
     db: str | None = None,
     reading: bool = False,
     environments: EnvironmentsConfig | None = None,
+    read_only: bool = False,
 ) -> ManifestStore:
     """The store the CLI, the service and the demo use; the caller closes it.
 
@@ -161,6 +173,9 @@ def open_store(
     with ``token`` for writes. Otherwise the SQL store at ``db``, a SQLAlchemy URL
     (``sqlite:///PATH`` or ``postgresql://USER@HOST/DB``; default ``PIPELINELIB_DB``'s default,
     ``sqlite:///.pipelinelib/pipelinelib.db``), migrated to the newest schema.
+
+    ``read_only`` (status, diff, list-builds, import-artifacts): a SQLite store that does not
+    exist is a NotFoundError naming where it was looked for; a read never creates a store.
     MissingExtraError (naming the pip command) when a local store's extra is not installed;
     StoreUnavailableError when the store's libraries are broken. ``reading``: the caller only
     reads environments and diffs, so a current local SQLite file is read through :mod:`sqlite3`
@@ -168,6 +183,14 @@ def open_store(
     ``environments`` (the declared environments) turn on the promotion rules of a SQL store;
     a service enforces its own.
     """
+    local = sqlite_file(db or DEFAULT_DB) if not server else None
+    if read_only and local is not None and not local.exists():
+        require_local_store(db or DEFAULT_DB)  # a missing extra is the first thing to fix
+        raise NotFoundError(
+            f"no store at {local} (resolved from {os.getcwd()}): nothing has been recorded "
+            "here. Run this where publish-artifact/record-deployment ran (after `make demo`: "
+            "cd demo-workdir), or pass --db URL or --server URL"
+        )
     try:
         if server:
             from pipelinelib.store.http import HttpStore

@@ -20,6 +20,7 @@ from urllib.parse import quote
 import requests
 from requests.adapters import HTTPAdapter
 
+from pipelinelib.config import SERVICE_HEADER
 from pipelinelib.errors import (
     AuthenticationError,
     ConflictError,
@@ -141,6 +142,16 @@ class HttpStore:
         status = response.status_code
         if status < 400:
             return response
+        if SERVICE_HEADER not in response.headers and status not in RETRY_STATUSES:
+            # Not the manifest service (a proxy's or another app's error page): its words would
+            # mislead ("error: nf"); say what answered instead.
+            kind = response.headers.get("Content-Type", "no content type")
+            raise StoreUnavailableError(
+                f"{self.server} does not look like a pipelinelib manifest service: "
+                f"{response.request.method} {response.url} answered HTTP {status} ({kind}) "
+                f"without the {SERVICE_HEADER} header; check --server / PIPELINELIB_SERVER",
+                status=status,
+            )
         message = _message_of(response)
         error = _ERRORS.get(status)
         typed = _TYPED.get(_type_of(response) or "")

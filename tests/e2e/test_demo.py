@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -83,7 +84,20 @@ def test_the_demo_command_runs_and_refuses_a_used_directory(tmp_path: Path) -> N
     assert first.returncode == 0, first.stderr
     assert "== 9. What is where" in first.stdout
     assert "per environment" in first.stdout  # the metrics the demo prints
-    assert (workdir / "pipelinelib.db").exists()
+    assert (workdir / ".pipelinelib" / "pipelinelib.db").exists()
+    # A new user's next step: status in the demo folder finds the demo's store.
+    status = subprocess.run(
+        [sys.executable, "-m", "pipelinelib", "status"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+        cwd=workdir,
+        env={k: v for k, v in os.environ.items() if not k.startswith("PIPELINELIB_")},
+    )
+    assert status.returncode == 0, status.stderr
+    assert "nothing has been deployed yet" not in status.stdout
+    assert "live" in status.stdout
     again = subprocess.run(
         [sys.executable, "-m", "pipelinelib", "demo", "--workdir", str(workdir)],
         capture_output=True,

@@ -12,6 +12,7 @@ import hashlib
 import json
 import re
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -143,6 +144,7 @@ class FakeJob:
     artifacts: dict[int, list[str]] = attrs.Factory(dict)
     artifact_size: int = 1024
     cut_after: int | None = None  # close the connection after this many bytes of an artifact
+    trickle_seconds: float | None = None  # send artifacts one byte at a time, this far apart
 
 
 @attrs.define
@@ -233,6 +235,16 @@ def _handler(state: FakeJenkins) -> type[BaseHTTPRequestHandler]:
                 self.send_header("Content-Length", str(fake.artifact_size))
                 self.end_headers()
                 sent = 0
+                if fake.trickle_seconds is not None:  # a server at 1 byte/s, as in the report
+                    data = artifact_bytes(job, build["number"], rel, fake.artifact_size)
+                    for i in range(len(data)):
+                        try:
+                            self.wfile.write(data[i : i + 1])
+                            self.wfile.flush()
+                        except OSError:
+                            return
+                        time.sleep(fake.trickle_seconds)
+                    return
                 for piece in iter_artifact_bytes(job, build["number"], rel, fake.artifact_size):
                     if fake.cut_after is not None and sent + len(piece) > fake.cut_after:
                         self.wfile.write(piece[: fake.cut_after - sent])
@@ -263,6 +275,9 @@ def _handler(state: FakeJenkins) -> type[BaseHTTPRequestHandler]:
             return None
 
         def _job_json(self, job: str, fake: FakeJob, tree: str) -> None:
+            if tree == "_class,name":  # Job's exported _class and name (hudson.model.Item)
+                self._json({"_class": WORKFLOW_JOB, "name": job.rsplit("/", 1)[-1]})
+                return
             if tree.startswith("allBuilds[number]"):  # what a naive client asks for
                 self._json(
                     {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from pipelinelib.model import Manifest, ServiceBuild, SourceRef
 
 REGISTRY = "999999999999.dkr.ecr.ap-southeast-2.amazonaws.com"
@@ -34,7 +36,10 @@ def build_manifest(
         number=number,
         display_name=display_name if display_name is not None else entry.commit_message,
         result=result,
-        url=f"https://jenkins.example.com/job/{job}/{number}/",
+        # BUILD_URL as Jenkins makes it: Run.getUrl() escapes each name with Util.rawEncode
+        url="https://jenkins.example.com/"
+        + "".join(f"job/{quote(segment, safe='')}/" for segment in job.split("/"))
+        + f"{number}/",
         services=[entry],
     )
 

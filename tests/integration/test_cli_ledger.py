@@ -69,7 +69,7 @@ def test_deploy_then_promote_then_status_and_diff(
     assert "env.SERVICE1_BUILD = '91'" in (test_ws / "output" / "service1.env.groovy").read_text()
 
     beta_ws = tmp_path / "deploy-beta"
-    _import(run_cli, db, beta_ws / "import", "--from", "deploy-test", "--build", "1-whatever")
+    _import(run_cli, db, beta_ws / "import", "--from", "deploy-test", "--build", "1")
     assert _record(run_cli, db, beta_ws, "beta", "deploy-beta", 1).exit_code == 0
 
     status = run_cli(["status", "--db", db, "--json"])
@@ -200,9 +200,14 @@ def test_a_deployment_whose_source_is_missing_is_refused(
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
-        (["status", "--environment", "nowhere"], 3, "nothing is deployed to nowhere"),
+        (["status", "--environment", "nowhere"], 3, "unknown environment 'nowhere'"),
+        (["status", "--environment", "lve"], 3, "unknown environment 'lve' (did you mean 'live'?)"),
+        (["status", "--environment", "staging"], 3, "nothing is deployed to staging"),
         (["status", "--environment", "Bad Env"], 2, "invalid environment name"),
-        (["diff", "qa", "live"], 3, "nothing is deployed to qa"),
+        (["diff", "qa", "live"], 3, "unknown environment 'qa'"),
+        (["diff", "test", "lve"], 3, "unknown environment 'lve' (did you mean 'live'?)"),
+        (["diff", "tset", "live"], 3, "unknown environment 'tset' (did you mean 'test'?)"),
+        (["diff", "beta", "live"], 3, "nothing is deployed to beta"),
         (["diff", "../x", "live"], 2, "invalid environment name"),
     ],
 )

@@ -129,7 +129,7 @@ def test_import_a_chosen_deploy_build_with_an_override(
             "--from",
             "deploy-test",
             "--build",
-            "12-Fix login",
+            "12-Deploy 12",  # the choice as the list shows it
             "--target",
             str(tmp_path / "a"),
             *store_args,
@@ -181,7 +181,7 @@ def _store_publish(store_args: list[str], manifest: Manifest) -> None:
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
-        (["--from", "nope"], 3, "job nope has no successful build in the store"),
+        (["--from", "nope"], 3, "no build of job 'nope' is recorded in the store"),
         (["--from", "service1-build", "--build", "99"], 3, "no build service1-build #99"),
         (
             ["--from", "service1-build", "--build", "2"],

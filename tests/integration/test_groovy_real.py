@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from pipelinelib.formats import groovy as env_groovy
 from pipelinelib.model import ServiceBuild, clean_text
+from pipelinelib.textfit import GROOVY_CONSTANT_BYTES, fit_groovy_constant, modified_utf8_length
 from tests.conftest import Groovy
 from tests.fakes.hostile import MARKER, corpus
 
@@ -33,7 +34,7 @@ def _write_corpus(values: list[str], where: Path) -> dict[Path, str]:
         path = where / f"case{index:04d}.env.groovy"
         path.write_text(env_groovy.render_env_groovy([build]), encoding="ascii")
         expected[path] = build.commit_message or ""
-    return expected
+    return expected  # the whole message, as manifest.json keeps it
 
 
 def _assert_loaded_exactly(groovy_tool: Groovy, values: list[str], tmp_path: Path) -> None:
@@ -103,3 +104,59 @@ def test_legacy_files_and_leading_digit_names_load_in_groovy(
             "SERVICE1_COMMIT_MSG": "Fix login",
         }
     )
+
+
+# --- the Groovy string constant limit (65,535 bytes of modified UTF-8, JVM spec §4.4.7) ---------
+
+ROCKET = "\U0001f680"  # supplementary: two UTF-16 units, 6 bytes of modified UTF-8
+
+
+def _at_the_limit() -> list[str]:
+    """Values at, and just over, the limit in each kind of character Groovy counts differently."""
+    limit = GROOVY_CONSTANT_BYTES
+    return [
+        "a" * limit,  # 1 byte each: exactly at the limit
+        "a" * (limit + 1),
+        "é" * 32_767 + "a",  # 2 bytes each: 65,535
+        "é" * 32_768,  # the field report: 32,768 characters, 65,536 bytes
+        "\u20ac" * 21_845,  # 3 bytes each: 65,535
+        "\u20ac" * 21_846,
+        ROCKET * 10_922 + "abc",  # 6 bytes each: 65,532 + 3
+        ROCKET * 10_923,
+        "\0" * 32_767 + "a",  # NUL is 2 bytes (C0 80) in modified UTF-8
+        "\0" * 32_768,
+        "x" * 71_524,  # the other field report
+        ("Fix 'login' ${x} \\u0027 é€" + ROCKET + "\n") * 3_000,  # mixed and hostile
+    ]
+
+
+def test_values_at_and_over_the_constant_limit_load_intact_or_cut_as_documented(
+    groovy: Groovy, tmp_path: Path
+) -> None:
+    values = _at_the_limit()
+    files = tmp_path / "files"
+    files.mkdir()
+    expected = _write_corpus(values, files)
+    loaded = groovy.load_env_files(list(expected), cwd=tmp_path)
+    cut = 0
+    for (path, written), original in zip(expected.items(), values, strict=True):
+        got = loaded[path]["SERVICE1_COMMIT_MSG"]
+        assert modified_utf8_length(got) <= GROOVY_CONSTANT_BYTES
+        if modified_utf8_length(original) <= GROOVY_CONSTANT_BYTES:
+            assert got == original, path  # at the limit: whole
+        else:
+            cut += 1
+            assert got == fit_groovy_constant(original), path
+            shown = got.rsplit("\n[... cut by pipelinelib: ", 1)[0]
+            assert original.startswith(shown)
+            assert got.endswith("characters shown; the whole text is in manifest.json]")
+        assert written == original  # the manifest keeps the whole text
+    assert cut == 7
+
+
+def test_the_limit_is_real_groovy_refuses_a_longer_constant(groovy: Groovy, tmp_path: Path) -> None:
+    """Control: written without the cut, the field report's file does not load in Groovy."""
+    path = tmp_path / "raw.env.groovy"
+    path.write_text("env.SERVICE1_COMMIT_MSG = " + env_groovy.quote("é" * 32_768) + "\n")
+    with pytest.raises(AssertionError, match="too large"):
+        groovy.load_env_files([path], cwd=tmp_path)

@@ -322,7 +322,7 @@ def run(groovy: Groovy, tmp_path_factory: pytest.TempPathFactory) -> Run:
         "bad-service": "pipelinelibPublish(service: 'Service 1')",
         "bad-service-injection": "pipelinelibPublish(service: 'x; rm -rf /')",
         "bad-job": "pipelinelibImport(from: ['a/../b'])",
-        "bad-job-quote": 'pipelinelibImport(from: "svc\'")',
+        "bad-job-char": 'pipelinelibImport(from: "svc?x")',  # quotes are fine: Jenkins allows them
         "no-job": "pipelinelibImport(build: '12')",
         "bad-selector": "pipelinelibImport(upstream: 'deploy-test', build: '')",
         "bad-selector-text": "pipelinelibImport(upstream: 'deploy-test', build: 'latest-x')",
@@ -612,7 +612,7 @@ def test_notify_build_colours_and_escapes_for_slack(
         ("bad-service", "pipelinelibPublish: invalid service name 'Service 1'"),
         ("bad-service-injection", "pipelinelibPublish: invalid service name 'x; rm -rf /'"),
         ("bad-job", "pipelinelibImport: invalid job name 'a/../b'"),
-        ("bad-job-quote", "pipelinelibImport: invalid job name 'svc''"),
+        ("bad-job-char", "pipelinelibImport: invalid job name 'svc?x'"),
         ("no-job", "pipelinelibImport: give the upstream job(s)"),
         ("bad-selector", "pipelinelibImport: no build selected"),
         ("bad-selector-text", "pipelinelibImport: invalid build selector 'latest-x'"),

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -29,7 +33,9 @@ def store(monkeypatch: pytest.MonkeyPatch) -> MemoryStore:
     memory = MemoryStore()
 
     @contextmanager
-    def fake_open_store(server: str | None, token: str | None, db: str) -> Iterator[MemoryStore]:
+    def fake_open_store(
+        server: str | None, token: str | None, db: str, *, read_only: bool = False
+    ) -> Iterator[MemoryStore]:
         memory.opened.append((server, token, db))
         yield memory
 
@@ -297,3 +303,56 @@ def test_set_display_name_needs_a_job_and_jenkins(run_cli: CliRunner) -> None:
     done = run_cli(["set-display-name", "--name", "x", "--build", "1", "--job", "j"])
     assert done.exit_code == 2
     assert done.stderr == "error: no Jenkins URL: pass --jenkins-url or set JENKINS_URL\n"
+
+
+def _copy_cli(state: FakeJenkins, target: Path, *extra: str) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "JENKINS_URL": state.base_url}
+    env.pop("JENKINS_USER", None)
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "pipelinelib",
+            "copy-artifact",
+            "--project=svc",
+            "--filter=",
+            f"--target={target}",
+            "--selector=1",
+            *extra,
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
+def test_copy_artifact_timeout_is_an_overall_deadline(tmp_path: Path) -> None:
+    # The field report: an artifact served at 1 byte/s with --timeout 3 took 99 s and succeeded.
+    job = FakeJob([fj.run("svc", 1)], {1: ["slow.bin"]}, artifact_size=99, trickle_seconds=1.0)
+    with fj.serve_jenkins(FakeJenkins(jobs={"svc": job})) as state:
+        started = time.monotonic()
+        proc = _copy_cli(state, tmp_path / "t", "--timeout=3")
+        _, err = proc.communicate(timeout=60)
+        elapsed = time.monotonic() - started
+    assert proc.returncode == 9, err
+    assert b"before the deadline" in err
+    assert elapsed < 15
+    assert list((tmp_path / "t").iterdir()) == []
+
+
+def test_sigterm_mid_download_leaves_no_partial_file(tmp_path: Path) -> None:
+    job = FakeJob(
+        [fj.run("svc", 1)], {1: ["a.bin", "b.bin"]}, artifact_size=400, trickle_seconds=0.02
+    )
+    target = tmp_path / "t"
+    with fj.serve_jenkins(FakeJenkins(jobs={"svc": job})) as state:
+        proc = _copy_cli(state, target)
+        deadline = time.monotonic() + 30
+        while not any(target.glob(".*.tmp")) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert any(target.glob(".*.tmp")), "the download never started"
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 143, err
+    assert b"terminated" in err
+    assert list(target.iterdir()) == []

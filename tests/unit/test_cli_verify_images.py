@@ -83,7 +83,7 @@ def test_env_groovy_files_when_there_is_no_manifest_json(
     )
     result = run_cli(["verify-images"], cwd=tmp_path)
     assert result.exit_code == 10
-    assert "(order_api, service1)" in result.stderr  # legacy file: the key lower-cased
+    assert "(order-api, service1)" in result.stderr  # legacy file: named by its file name
     assert f"now points at {digest}, but the manifest recorded sha256:ccc" in result.stderr
 
 

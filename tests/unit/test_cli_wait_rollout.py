@@ -154,3 +154,32 @@ def test_no_region_exit_2(
     result = run_cli(["wait-rollout", "--cluster", CLUSTER])
     assert result.exit_code == 2
     assert result.stderr.startswith("error: no AWS region to create the ecs client")
+
+
+def test_the_outcome_file_is_written_whatever_ends_the_wait(
+    run_cli: CliRunner, ecs: Any, tmp_path: Path
+) -> None:
+    # One named service does not exist: the wait ends with an error (exit 3) at the first poll,
+    # and the deploy job still gets an outcome file saying nothing completed.
+    ecs.create_cluster(clusterName=CLUSTER)
+    create_service(ecs, "service1", 0)
+    output = tmp_path / "rollout.json"
+    result = run_cli(
+        [
+            "wait-rollout",
+            "--cluster",
+            CLUSTER,
+            "--service",
+            "service1",
+            "--service",
+            "nope",
+            f"--output={output}",
+        ]
+    )
+    assert result.exit_code == 3, result.stderr
+    written = rollouts.RolloutOutcome.from_dict(json.loads(output.read_text()))
+    assert not written.is_successful
+    assert {s.service: s.status for s in written.services} == {
+        "service1": "IN_PROGRESS",
+        "nope": "IN_PROGRESS",
+    }

@@ -671,6 +671,60 @@ def test_docker_refuses_paths_it_cannot_mount(stack_root: Path, tmp_path: Path) 
         orchestrate.plan_orchestration("plan", "render-test", REGION, root=odd, runner="docker")
 
 
+@pytest.mark.parametrize(
+    "planted",
+    [
+        "main.tf",  # the field report: .work/<region>/<stack>/main.tf -> elsewhere
+        orchestrate.BUILDS_FILE,
+        "tf-config.tf",
+        ".pipelinelib.lock",
+        ".pipelinelib-files.json",
+    ],
+)
+def test_a_symlink_planted_in_the_work_dir_is_replaced_never_written_through(
+    stack_root: Path, fake_terraform: FakeTerraform, tmp_path: Path, planted: str
+) -> None:
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    work = stack_root / ".work" / REGION / "render-test"
+    work.mkdir(parents=True)
+    (work / planted).symlink_to(victim)
+    planned = orchestrate.plan_orchestration(
+        "plan",
+        "render-test",
+        REGION,
+        root=stack_root,
+        service_builds={"service1": "90"},
+        terraform=str(fake_terraform.path),
+    )
+    orchestrate.execute(planned)
+    assert victim.read_text() == "precious\n"
+    assert not (work / planted).is_symlink()
+    assert (work / "main.tf").read_bytes() == planned.files["main.tf"].read_bytes()
+
+
+@pytest.mark.parametrize("level", ["stack", "region"])
+def test_a_symlinked_work_dir_is_replaced_by_a_real_one(
+    stack_root: Path, fake_terraform: FakeTerraform, tmp_path: Path, level: str
+) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    region_dir = stack_root / ".work" / REGION
+    if level == "stack":
+        region_dir.mkdir(parents=True)
+        (region_dir / "render-test").symlink_to(elsewhere, target_is_directory=True)
+    else:
+        (stack_root / ".work").mkdir()
+        region_dir.symlink_to(elsewhere, target_is_directory=True)
+    planned = orchestrate.plan_orchestration(
+        "plan", "render-test", REGION, root=stack_root, terraform=str(fake_terraform.path)
+    )
+    orchestrate.execute(planned)
+    assert list(elsewhere.iterdir()) == []
+    assert not region_dir.is_symlink()
+    assert (region_dir / "render-test" / "main.tf").is_file()
+
+
 # --- where a stack's sources come from ----------------------------------------------------------
 
 

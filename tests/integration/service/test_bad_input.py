@@ -76,8 +76,25 @@ BAD_BODIES = [
     (json.dumps({**GOOD, "environment": "Live!"}), "invalid environment name"),
     (json.dumps({**GOOD, "source": {"job": "a"}}), "'source' must be {job, number}"),
     (json.dumps({**GOOD, "display_name": 5}), "display name must be a string"),
-    (json.dumps({**GOOD, "display_name": "x" * 70_000}), "longer than 65536"),
-    ("[" * 100_000 + "]" * 100_000, "not acceptable JSON"),
+    (json.dumps({**GOOD, "display_name": "x" * 300_000}), "longer than 262144"),
+    ("[" * 100_000 + "]" * 100_000, "nested deeper than 32 levels"),
+    # field faults (issue 12): nesting, duplicate keys, links, names Jenkins never makes
+    ('{"a":' * 100_000 + "1" + "}" * 100_000, "nested deeper than 32 levels"),
+    ('{"job": "a", "job": "b", "number": 1, "services": {}}', "'job' appears twice"),
+    (
+        '{"job": "a", "number": 1, "services": {"s": {"build": 1, "build": 2}}}',
+        "'build' appears twice",
+    ),
+    (json.dumps({**GOOD, "url": "javascript:alert(document.cookie)"}), "http:// or https://"),
+    (json.dumps({**GOOD, "url": "data:text/html,<script>1</script>"}), "http:// or https://"),
+    (json.dumps({**GOOD, "url": "//evil.example/x"}), "http:// or https://"),
+    ('{"job": "a\\ud800b", "number": 1, "services": {}}', "lone surrogate"),
+    (json.dumps({**GOOD, "job": "team/\udfffx"}), "lone surrogate"),
+    (json.dumps({**GOOD, "job": "team/svc\u202e"}), "U+202E"),
+    (json.dumps({**GOOD, "job": "te\u200bam/svc"}), "U+200B"),
+    (json.dumps({**GOOD, "job": "\ufefft"}), "U+FEFF"),
+    (json.dumps({**GOOD, "job": "svc%zz"}), "'%' is only allowed as an escape"),
+    (json.dumps({**GOOD, "source": {"job": "a\u2066b", "number": 1}}), "U+2066"),
 ]
 
 

@@ -183,3 +183,34 @@ def test_approval_requests_are_idempotent_and_keep_their_requester(
     approved = any_store.approve("live", "deploy-live", 4, approver="lead", comment="ok")
     assert [(a.by, a.comment) for a in approved.approvals] == [("lead", "ok")]
     assert any_store.approval_request("live", "deploy-live", 4) == approved
+
+
+JENKINS_MADE_NAMES = [
+    "team/service1/feature%2Flogin",  # multibranch branch feature/login (NameEncoder)
+    "team/service1/PR-12",
+    "Team Folder/order api build",  # spaces inside names
+    "équipe/服务/сервис",  # Unicode
+    'team/svc/fix%2Fit\'s "quoted"',
+    "team/svc/100%25 done",  # a branch named '100% done'
+    "team/svc/rel%2F1.2:hotfix;a&b",  # NameEncoder keeps ':;&' of a branch name
+]
+
+
+@pytest.mark.parametrize("job", JENKINS_MADE_NAMES)
+def test_every_job_name_jenkins_makes_is_stored_and_listed(
+    any_store: ManifestStore, job: str
+) -> None:
+    any_store.publish(build_manifest(job, 3))
+    assert [m.number for m in any_store.list_builds(job)] == [3]
+    assert [c.number for c in any_store.choices(job)] == [3]
+    assert any_store.get_build(job, 3).job == job
+
+
+@pytest.mark.parametrize("job", ["a\ud800b", "team/\udc00", "svc\u202e", "s\u200bvc", "\ufeffsvc"])
+def test_names_no_one_can_type_are_refused_on_every_store(
+    any_store: ManifestStore, job: str
+) -> None:
+    with pytest.raises(InvalidInputError, match="invalid job name"):
+        any_store.list_builds(job)
+    with pytest.raises(InvalidInputError, match="invalid job name"):
+        any_store.get_build(job, 1)

@@ -14,7 +14,7 @@ import pytest
 
 from pipelinelib.aws import ecs as rollouts
 from pipelinelib.aws import session
-from pipelinelib.errors import NotFoundError, RolloutError
+from pipelinelib.errors import NotFoundError, PermissionDeniedError, RolloutError
 from tests.fakes.aws import (
     CLUSTER,
     REGION,
@@ -203,18 +203,120 @@ def test_a_rollback_finished_before_waiting_started_is_caught(
         CLUSTER, ["service1"], aws=client, clock=clock, sleep=clock.sleep, raise_on_failure=False
     )
     assert outcome.services[0].status == rollouts.ROLLED_BACK
-    # ... and when the failed deployment has already drained away, the expected revision tells
-    answer(stubber, service("service1", [deployment("ecs-svc/rollback", OLD, rollout="COMPLETED")]))
+    assert clock.sleeps == []
+
+
+def test_an_expected_deployment_ecs_never_shows_times_out_it_is_not_rolled_back(
+    stubbed: tuple[session.Aws, Any],
+) -> None:
+    # Only the old deployment, no FAILED one, no circuit-breaker event: no evidence of a
+    # rollback (ECS may simply not show the new deployment yet). Only the deadline decides.
+    client, stubber = stubbed
+    only_old = service("service1", [deployment("ecs-svc/old", OLD, rollout="COMPLETED")])
+    for _ in range(4):  # polls at 0, 10, 20, 30
+        answer(stubber, only_old)
+    clock = FakeClock()
     outcome = rollouts.wait_rollout(
         CLUSTER,
         expected_task_definitions={"service1": NEW},
+        timeout=30,
         aws=client,
         clock=clock,
         sleep=clock.sleep,
         raise_on_failure=False,
     )
-    assert outcome.services[0].status == rollouts.ROLLED_BACK
-    assert clock.sleeps == []
+    (result,) = outcome.services
+    assert result.status == rollouts.TIMED_OUT
+    assert f"ECS does not show a deployment of {NEW} yet (the service runs {OLD})" in (
+        result.state.reason or ""
+    )
+
+
+def test_a_first_poll_without_the_new_deployment_is_pending_not_rolled_back(
+    stubbed: tuple[session.Aws, Any],
+) -> None:
+    # The field report: wait-rollout --task-definition service1=...:7 right after the apply;
+    # DescribeServices is eventually consistent and first shows only the old deployment.
+    client, stubber = stubbed
+    answer(stubber, service("service1", [deployment("ecs-svc/old", OLD, rollout="COMPLETED")]))
+    answer(stubber, rolling(1, pending=1))
+    answer(stubber, service("service1", [deployment("ecs-svc/new", NEW, rollout="COMPLETED")]))
+    clock = FakeClock()
+    seen: list[str] = []
+    outcome = rollouts.wait_rollout(
+        CLUSTER,
+        expected_task_definitions={"service1": "service1:7"},
+        aws=client,
+        clock=clock,
+        sleep=clock.sleep,
+        on_progress=lambda p: seen.append(p.state.status),
+    )
+    assert outcome.services[0].status == rollouts.COMPLETED
+    assert outcome.services[0].state.deployment_id == "ecs-svc/new"
+    assert seen == ["IN_PROGRESS", "IN_PROGRESS", "COMPLETED"]
+
+
+@pytest.mark.parametrize(
+    ("code", "status"),
+    [
+        ("ThrottlingException", 400),
+        ("ServerException", 500),
+        ("ServiceUnavailableException", 503),
+    ],
+)
+def test_transient_poll_failures_mid_wait_are_retried_until_the_deadline(
+    stubbed: tuple[session.Aws, Any], code: str, status: int
+) -> None:
+    client, stubber = stubbed
+    answer(stubber, rolling(0, pending=2))
+    for _ in range(3):  # a burst: botocore gave up on each poll, wait-rollout does not
+        stubber.add_client_error(
+            "describe_services",
+            service_error_code=code,
+            service_message="Rate exceeded",
+            http_status_code=status,
+        )
+    answer(stubber, service("service1", [deployment("ecs-svc/new", NEW, rollout="COMPLETED")]))
+    clock = FakeClock()
+    written: list[rollouts.RolloutOutcome] = []
+    outcome = rollouts.wait_rollout(
+        CLUSTER,
+        ["service1"],
+        aws=client,
+        clock=clock,
+        sleep=clock.sleep,
+        on_outcome=written.append,
+    )
+    assert outcome.services[0].status == rollouts.COMPLETED
+    assert clock.sleeps == [10.0, 10.0, 20.0, 40.0]  # backoff doubles after each failed poll
+    assert written == [outcome]
+
+
+def test_a_wait_ended_by_an_error_still_reports_its_outcome(
+    stubbed: tuple[session.Aws, Any],
+) -> None:
+    client, stubber = stubbed
+    answer(stubber, rolling(0, pending=2))
+    stubber.add_client_error(
+        "describe_services", service_error_code="AccessDeniedException", http_status_code=400
+    )
+    clock = FakeClock()
+    written: list[rollouts.RolloutOutcome] = []
+    with pytest.raises(PermissionDeniedError):
+        rollouts.wait_rollout(
+            CLUSTER,
+            ["service1"],
+            aws=client,
+            clock=clock,
+            sleep=clock.sleep,
+            on_outcome=written.append,
+        )
+    (outcome,) = written
+    assert outcome.services[0].status == rollouts.IN_PROGRESS
+    assert "the wait ended before a verdict (PermissionDeniedError: access denied" in (
+        outcome.services[0].state.reason or ""
+    )
+    assert not outcome.is_successful
 
 
 def test_timeout_names_the_service_and_its_last_events(stubbed: tuple[session.Aws, Any]) -> None:

@@ -17,8 +17,9 @@ from pipelinelib.errors import (
     AwsError,
     InvalidInputError,
     PermissionDeniedError,
+    RolloutError,
 )
-from tests.fakes.aws import CLUSTER, REGION, REGISTRY
+from tests.fakes.aws import CLUSTER, REGION, REGISTRY, FakeClock
 
 IMAGE = f"{REGISTRY}/service1:90"
 
@@ -98,16 +99,32 @@ def test_access_denied_names_the_action(aws_credentials: None) -> None:
     assert "not authorized to perform: ecr:DescribeImages" in message
 
 
-def test_throttling_is_retried_with_backoff_then_reported(
+def test_throttling_is_retried_with_backoff_until_the_deadline_then_reported(
     throttling_endpoint: list[str],
 ) -> None:
-    with pytest.raises(AwsError) as info:
-        rollouts.wait_rollout(CLUSTER, ["service1"], aws=session.Aws(REGION, max_attempts=2))
-    assert throttling_endpoint == ["AmazonEC2ContainerServiceV20141113.DescribeServices"] * 2
-    assert str(info.value).startswith(
-        "AWS is still throttling DescribeServices after 2 attempts with backoff"
+    # botocore retries twice per poll; wait-rollout keeps polling (10, 20, 30 s apart on its
+    # fake clock) until the 60 s deadline, and only then gives up: TIMED_OUT, exit 11.
+    clock = FakeClock()
+    written: list[rollouts.RolloutOutcome] = []
+    with pytest.raises(RolloutError) as info:
+        rollouts.wait_rollout(
+            CLUSTER,
+            ["service1"],
+            timeout=60,
+            aws=session.Aws(REGION, max_attempts=2),
+            clock=clock,
+            sleep=clock.sleep,
+            on_outcome=written.append,
+        )
+    assert clock.sleeps == [10.0, 20.0, 30.0]
+    assert throttling_endpoint == ["AmazonEC2ContainerServiceV20141113.DescribeServices"] * 8
+    assert info.value.exit_code == 11
+    assert "service1 TIMED_OUT" in str(info.value)
+    assert "the last poll failed: AWS is still throttling DescribeServices after 2 attempts" in str(
+        info.value
     )
-    assert info.value.exit_code == 9
+    (outcome,) = written
+    assert outcome.services[0].status == rollouts.TIMED_OUT
 
 
 def test_unreachable_endpoint(aws_credentials: None, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 import tracemalloc
 from pathlib import Path
 from urllib.parse import parse_qs, quote, urlsplit
@@ -14,10 +15,12 @@ import responses
 from responses import matchers
 
 from pipelinelib.errors import (
+    DeadlineExceededError,
     FileAccessError,
     InvalidInputError,
     JenkinsError,
     NotFoundError,
+    PermissionDeniedError,
     UnsafeArtifactPathError,
 )
 from pipelinelib.jenkins.client import ARTIFACT_TREE, Artifact, JenkinsClient, RetryPolicy
@@ -389,6 +392,7 @@ def test_nothing_matching_is_an_error_unless_optional(
 @responses.activate
 def test_a_missing_build_is_optional_too(client: JenkinsClient, tmp_path: Path) -> None:
     responses.get(f"{BASE}/job/svc/lastSuccessfulBuild/api/json", status=404)
+    responses.get(f"{BASE}/job/svc/api/json", json={"_class": fj.WORKFLOW_JOB, "name": "svc"})
     with pytest.raises(NotFoundError):
         copy_artifacts(client, job="svc", selector=Selector("lastSuccessful"), target=tmp_path)
     assert (
@@ -444,3 +448,74 @@ def test_a_download_cut_short_leaves_no_file_behind(tmp_path: Path) -> None:
             copy_artifacts(client, job="svc", selector=Selector("number", 1), target=target)
     assert os.listdir(target) == ["big.bin"]  # no temporary file left
     assert (target / "big.bin").read_bytes() == b"previous copy"  # the old file untouched
+
+
+@responses.activate
+@pytest.mark.parametrize("status", [404, 403])
+def test_optional_never_forgives_a_missing_or_forbidden_job(
+    client: JenkinsClient, tmp_path: Path, status: int
+) -> None:
+    # A typo in --project: Jenkins answers 404 on the build and on the job itself (403 when the
+    # job exists but the user may not read it). The Copy Artifact plugin aborts here too.
+    for selector in ("lastSuccessfulBuild", "12"):
+        responses.get(f"{BASE}/job/team/job/svc-buidl/{selector}/api/json", status=status)
+    responses.get(f"{BASE}/job/team/job/svc-buidl/api/json", status=status)
+    expected = NotFoundError if status == 404 else PermissionDeniedError
+    for selector in (Selector("lastSuccessful"), Selector("number", 12)):
+        with pytest.raises(expected, match="svc-buidl"):
+            copy_artifacts(
+                client, job="team/svc-buidl", selector=selector, target=tmp_path, optional=True
+            )
+    assert list(tmp_path.iterdir()) == []
+
+
+@responses.activate
+def test_a_multibranch_job_name_is_accepted_and_percent_encoded_in_the_url(
+    client: JenkinsClient, tmp_path: Path
+) -> None:
+    # Jenkins' URL for the branch job 'feature%2Flogin' escapes its '%': .../job/feature%252Flogin/
+    url = f"{BASE}/job/team/job/service1/job/feature%252Flogin/lastSuccessfulBuild/api/json"
+    responses.get(url, json=fj.build_artifacts(3, []))
+    result = copy_artifacts(
+        client,
+        job="team/service1/feature%2Flogin",
+        selector=Selector("lastSuccessful"),
+        target=tmp_path,
+        optional=True,
+    )
+    assert (result.number, result.files) == (3, ())
+
+
+def test_a_trickling_download_ends_at_the_deadline_and_leaves_no_file(tmp_path: Path) -> None:
+    job = FakeJob([fj.run("svc", 1)], {1: ["slow.bin"]}, artifact_size=100, trickle_seconds=0.05)
+    target = tmp_path / "t"
+    with fj.serve_jenkins(FakeJenkins(jobs={"svc": job})) as state:
+        client = JenkinsClient(state.base_url, retry=RetryPolicy(attempts=1))
+        started = time.monotonic()
+        with pytest.raises(DeadlineExceededError, match="before the deadline"):
+            copy_artifacts(
+                client,
+                job="svc",
+                selector=Selector("number", 1),
+                target=target,
+                deadline=time.monotonic() + 1.0,
+            )
+        elapsed = time.monotonic() - started
+    # The whole file needs 5 s; the copy stops at its deadline, well before.
+    assert elapsed < 4.0
+    assert list(target.iterdir()) == []
+
+
+def test_a_download_within_its_deadline_is_complete(tmp_path: Path) -> None:
+    job = FakeJob([fj.run("svc", 1)], {1: ["a.bin", "b.bin"]}, artifact_size=300_000)
+    with fj.serve_jenkins(FakeJenkins(jobs={"svc": job})) as state:
+        client = JenkinsClient(state.base_url)
+        result = copy_artifacts(
+            client,
+            job="svc",
+            selector=Selector("number", 1),
+            target=tmp_path,
+            deadline=time.monotonic() + 60,
+        )
+    assert [f.size for f in result.files] == [300_000, 300_000]
+    assert (tmp_path / "b.bin").read_bytes() == fj.artifact_bytes("svc", 1, "b.bin", 300_000)

@@ -36,8 +36,10 @@ def test_select_build_takes_the_newest_successful_or_the_chosen_one(store: Memor
     assert promote.select_build(store, "service1-build", "90-Fix login").number == 90
     with pytest.raises(InvalidInputError, match="#92 finished FAILURE"):
         promote.select_build(store, "service1-build", "92")
-    with pytest.raises(NotFoundError, match="has no successful build"):
+    with pytest.raises(NotFoundError, match="no build of job 'nothing-built' is recorded"):
         promote.select_build(store, "nothing-built")
+    with pytest.raises(InvalidInputError, match="does not match service1-build #90"):
+        promote.select_build(store, "service1-build", "90-Fix logout")
 
 
 def test_import_of_one_build_records_its_source_and_writes_a_consistent_directory(

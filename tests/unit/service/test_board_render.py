@@ -102,3 +102,35 @@ def test_a_history_page_shows_counts_not_services_and_links_the_next_page() -> N
     assert 'href="/environments/test?before=8"' in html
     last = render_history("test", DeploymentPage((_record(1, "first"),)), URLS, ["test"])
     assert "before=" not in last
+
+
+def _with_rollout(number: int, rollout: dict[str, str] | None, result: str = "SUCCESS") -> Manifest:
+    from pipelinelib.model import DeploymentInfo
+
+    return Manifest(
+        job="deploy-live",
+        number=number,
+        environment="live",
+        result=result,
+        display_name=f"Deploy {number}",
+        url=f"https://jenkins.example.com/job/deploy-live/{number}/",
+        deployment=DeploymentInfo(rollout=rollout) if rollout is not None else None,
+        services=[ServiceBuild(name="service1", build=90)],
+    )
+
+
+def test_a_deployment_s_outcome_tells_a_rollback_and_a_timeout_from_a_success() -> None:
+    entries = [
+        DeploymentEntry(_with_rollout(4, {"service1": "ROLLED_BACK", "service2": "COMPLETED"})),
+        DeploymentEntry(_with_rollout(3, {"service1": "COMPLETED"})),
+        DeploymentEntry(_with_rollout(2, None)),
+        DeploymentEntry(_with_rollout(1, {"service1": "TIMED_OUT"})),
+        DeploymentEntry(_with_rollout(5, None, result="FAILURE")),
+    ]
+    assert [e.outcome for e in entries] == [
+        "ROLLED_BACK",
+        "SUCCESS",
+        "SUCCESS",
+        "TIMED_OUT",
+        "FAILURE",
+    ]

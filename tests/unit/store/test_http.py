@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import responses
 
+from pipelinelib.config import SERVICE_HEADER
 from pipelinelib.errors import (
     AuthenticationError,
     ConflictError,
@@ -20,6 +21,7 @@ from tests.fakes.manifests import build_manifest
 from tests.fakes.scripted_server import DROP, refused_url, scripted_server
 
 SERVER = "http://manifests.example:8080"
+SERVICE = {SERVICE_HEADER: "0.1.0"}  # every answer of the real service carries it
 
 
 @pytest.fixture
@@ -83,7 +85,10 @@ def test_http_errors_map_to_the_same_classes_with_the_servers_message(
     store: HttpStore, status: int, error: type[Exception]
 ) -> None:
     responses.get(
-        f"{SERVER}/api/v1/jobs/team/app/builds/3", json={"error": "told by server"}, status=status
+        f"{SERVER}/api/v1/jobs/team/app/builds/3",
+        json={"error": "told by server"},
+        status=status,
+        headers=SERVICE,
     )
     with pytest.raises(error, match="told by server"):
         store.get_build("team/app", 3)
@@ -92,7 +97,7 @@ def test_http_errors_map_to_the_same_classes_with_the_servers_message(
 
 @responses.activate
 def test_no_retry_on_500_or_4xx(store: HttpStore) -> None:
-    responses.post(f"{SERVER}/api/v1/builds", json={"error": "boom"}, status=500)
+    responses.post(f"{SERVER}/api/v1/builds", json={"error": "boom"}, status=500, headers=SERVICE)
     with pytest.raises(RemoteServiceError):
         store.publish(build_manifest())
     assert len(responses.calls) == 1
@@ -121,3 +126,25 @@ def test_a_server_url_must_be_http() -> None:
 
 def test_timeouts_are_connect_and_read(store: HttpStore) -> None:
     assert store.timeout == (5.0, 30.0)
+
+
+@responses.activate
+@pytest.mark.parametrize(
+    ("status", "body", "ctype"),
+    [
+        (404, '{"error": "nf"}', "application/json"),  # the field report: "error: nf"
+        (404, "<html>Not Found</html>", "text/html"),
+        (401, '{"message": "login"}', "application/json"),
+        (400, "bad", "text/plain"),
+    ],
+)
+def test_a_server_that_is_not_the_manifest_service_is_named_as_such(
+    store: HttpStore, status: int, body: str, ctype: str
+) -> None:
+    responses.get(f"{SERVER}/api/v1/environments", body=body, status=status, content_type=ctype)
+    with pytest.raises(StoreUnavailableError) as info:
+        store.environments()
+    message = str(info.value)
+    assert message.startswith(f"{SERVER} does not look like a pipelinelib manifest service")
+    assert f"HTTP {status}" in message
+    assert "check --server / PIPELINELIB_SERVER" in message

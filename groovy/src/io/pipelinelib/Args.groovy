@@ -27,7 +27,12 @@ class Args implements Serializable {
     static final String LEGACY_KEY_PATTERN = '^[A-Z][A-Z0-9_]{0,62}$'
     static final String ENV_PREFIX = 'PL_ARG_'
     static final int MAX_JOB_NAME = 255
-    private static final String JOB_FORBIDDEN = '?*/\\%!@#$^&|<>[]:;"\''
+    private static final String JOB_FORBIDDEN = '?*/\\!@#$^&|<>[]:;'  // Jenkins.checkGoodName, less '%'
+    private static final String NAME_ENCODER_RAW = '/?#[]\\'  // never raw in a NameEncoder name
+    private static final List<Integer> NEVER_IN_A_NAME = [
+        (int) Character.CONTROL, (int) Character.FORMAT, (int) Character.SURROGATE,
+        (int) Character.LINE_SEPARATOR, (int) Character.PARAGRAPH_SEPARATOR,
+    ]
 
     static String problemWithService(Object name) {
         if (!(name instanceof CharSequence) || !(name.toString() ==~ SERVICE_PATTERN)) {
@@ -36,6 +41,12 @@ class Args implements Serializable {
         return null
     }
 
+    /**
+     * Mirrors pipelinelib.model.validate_job_name (docs/formats.md "Job names"): every name
+     * Jenkins makes is accepted (Jenkins.checkGoodName, multibranch NameEncoder's %2F escapes,
+     * spaces, quotes, Unicode); lone surrogates, control, format (bidi, zero-width, BOM) and
+     * line/paragraph separator characters and noncharacters are refused.
+     */
     static String problemWithJob(Object name) {
         if (!(name instanceof CharSequence) || name.toString().isEmpty()) {
             return 'job name must not be empty'
@@ -48,9 +59,22 @@ class Args implements Serializable {
             if (segment.isEmpty() || segment == '.' || segment == '..' || segment != segment.trim()) {
                 return "invalid job name ${describe(name)}: empty, '.', '..' or space-padded folder segment"
             }
-            for (int i = 0; i < segment.length(); i++) {
-                char c = segment.charAt(i)
-                if (JOB_FORBIDDEN.indexOf((int) c) >= 0 || Character.isISOControl(c)) {
+            int i = 0
+            while (i < segment.length()) {
+                int cp = segment.codePointAt(i)
+                int type = Character.getType(cp)
+                if (type in NEVER_IN_A_NAME || cp == 0xFFFE || cp == 0xFFFF) {
+                    return "invalid job name ${describe(name)}: it holds the invisible or control character U+${String.format('%04X', cp)}"
+                }
+                i += Character.charCount(cp)
+            }
+            if (segment ==~ /.*%(?![0-9A-Fa-f]{2}).*/) {
+                return "invalid job name ${describe(name)}: '%' is only allowed as an escape such as %2F (multibranch NameEncoder)"
+            }
+            String forbidden = segment.contains('%') ? NAME_ENCODER_RAW : JOB_FORBIDDEN
+            for (int j = 0; j < segment.length(); j++) {
+                char c = segment.charAt(j)
+                if (forbidden.indexOf((int) c) >= 0) {
                     return "invalid job name ${describe(name)}: character ${describe(String.valueOf(c))} is not allowed"
                 }
             }
