@@ -183,3 +183,25 @@ def test_approval_requests_are_idempotent_and_keep_their_requester(
     approved = any_store.approve("live", "deploy-live", 4, approver="lead", comment="ok")
     assert [(a.by, a.comment) for a in approved.approvals] == [("lead", "ok")]
     assert any_store.approval_request("live", "deploy-live", 4) == approved
+
+
+def test_pending_approvals_list_open_requests_until_the_deployment_is_recorded(
+    any_store: ManifestStore,
+) -> None:
+    assert any_store.pending_approvals() == []
+    s1 = [service_build("service1", 1)]
+    any_store.publish(published_build(s1[0]))
+    any_store.request_approval("test", "deploy-test", 1, requested_by="dev")
+    any_store.request_approval("live", "deploy-live", 4, requested_by="ops")
+    listed = any_store.pending_approvals()
+    assert [(r.environment, r.job, r.number, r.requested_by) for r in listed] == [
+        ("live", "deploy-live", 4, "ops"),
+        ("test", "deploy-test", 1, "dev"),
+    ]
+    assert [r.job for r in any_store.pending_approvals(limit=1)] == ["deploy-live"]
+    # Recording deploy-test #1 to test closes its request; the same build number of another
+    # job or environment does not.
+    any_store.publish(deploy_manifest("deploy-test", 1, "test", s1))
+    assert [(r.environment, r.job) for r in any_store.pending_approvals()] == [
+        ("live", "deploy-live")
+    ]
