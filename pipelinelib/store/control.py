@@ -86,6 +86,10 @@ approvals = sa.Table(
 PENDING_LIMIT = 100  # open approval requests listed at most (the board shows them all)
 
 
+def _approval(row: Any) -> Approval:
+    return Approval(by=row.approver, at=rfc3339(_utc(row.created_at)), comment=row.comment)
+
+
 def _utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
@@ -232,6 +236,9 @@ class PromotionControl:
             .where(approvals.c.request_id == row.id)
             .order_by(approvals.c.created_at, approvals.c.approver)
         ).all()
+        return self._request_from(row, [_approval(r) for r in rows])
+
+    def _request_from(self, row: Any, given: list[Approval]) -> ApprovalRequest:
         env = self.environments_config.get(row.environment)
         return ApprovalRequest(
             environment=row.environment,
@@ -241,10 +248,7 @@ class PromotionControl:
             requested_via=row.requested_via,
             requested_at=rfc3339(_utc(row.created_at)),
             required=env.approvals if env is not None and env.protected else 0,
-            approvals=[
-                Approval(by=r.approver, at=rfc3339(_utc(r.created_at)), comment=r.comment)
-                for r in rows
-            ],
+            approvals=given,
         )
 
     def request_approval(
@@ -368,25 +372,8 @@ class PromotionControl:
             ).all()
         by_request: dict[int, list[Approval]] = {}
         for r in given:
-            by_request.setdefault(r.request_id, []).append(
-                Approval(by=r.approver, at=rfc3339(_utc(r.created_at)), comment=r.comment)
-            )
-        found = []
-        for row in rows:
-            env = self.environments_config.get(row.environment)
-            found.append(
-                ApprovalRequest(
-                    environment=row.environment,
-                    job=row.job,
-                    number=row.number,
-                    requested_by=row.requested_by,
-                    requested_via=row.requested_via,
-                    requested_at=rfc3339(_utc(row.created_at)),
-                    required=env.approvals if env is not None and env.protected else 0,
-                    approvals=by_request.get(row.id, []),
-                )
-            )
-        return found
+            by_request.setdefault(r.request_id, []).append(_approval(r))
+        return [self._request_from(row, by_request.get(row.id, [])) for row in rows]
 
     # --- recording a deployment ------------------------------------------------------------------
 
