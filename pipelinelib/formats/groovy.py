@@ -113,7 +113,18 @@ def render_legacy_aliases(service: ServiceBuild, keys: Iterable[str]) -> str:
     ``env.SERVICE_1_BUILD``. Each alias also carries ``<KEY>_SERVICE``, so a reader that finds
     both keys in one file knows they are one service (they hold the same build).
     """
-    lines = []
+    return "".join(
+        render_assignment(name, value)
+        for name, value in legacy_alias_variables(service, keys).items()
+    )
+
+
+def legacy_alias_variables(service: ServiceBuild, keys: Iterable[str]) -> dict[str, str]:
+    """``{variable: value}`` that :func:`render_legacy_aliases` writes, in its order.
+
+    Raises ArtifactFormatError for a key that is not an env key or is the service's own.
+    """
+    variables: dict[str, str] = {}
     own = service.env_key
     for key in keys:
         if not LEGACY_KEY_RE.fullmatch(key):
@@ -124,8 +135,8 @@ def render_legacy_aliases(service: ServiceBuild, keys: Iterable[str]) -> str:
         if key == own:
             raise ArtifactFormatError(f"legacy key {key} is {service.name}'s own key already")
         for name, value in service_variables(service).items():
-            lines.append(render_assignment(key + name[len(own) :], value))
-    return "".join(lines)
+            variables[key + name[len(own) :]] = value
+    return variables
 
 
 _UNICODE_ESCAPE = re.compile(r"(?<!\\)(\\++)(u+)([0-9a-fA-F]{0,4})")

@@ -112,21 +112,25 @@ def publish_artifact(
     manifest_file = files.write_atomic(
         output_dir / f"{service}.manifest.json", manifest_json.dumps(manifest)
     )
-    check_artifacts_loadable(manifest, env_file, manifest_file)
+    check_artifacts_loadable(manifest, env_file, manifest_file, legacy_keys)
     created = store.publish(manifest) if store is not None else None
     return PublishResult(manifest, env_file, manifest_file, created, warnings)
 
 
-def check_artifacts_loadable(manifest: Manifest, env_file: Path, manifest_file: Path) -> None:
+def check_artifacts_loadable(
+    manifest: Manifest, env_file: Path, manifest_file: Path, legacy_keys: Sequence[str] = ()
+) -> None:
     """Read back what was written, as its consumers will, before anything is registered.
 
     The env.groovy must parse to exactly the variables rendered (each within the Groovy constant
-    limit, :mod:`pipelinelib.textfit`) and the manifest file must give back the same manifest.
+    limit, :mod:`pipelinelib.textfit`), the ``legacy_keys`` aliases included, and the manifest
+    file must give back the same manifest.
     Raises :class:`ArtifactFormatError` naming the file otherwise.
     """
     expected: dict[str, str] = {}
     for entry in manifest.services.values():
         expected.update(groovy.service_variables(entry))
+        expected.update(groovy.legacy_alias_variables(entry, legacy_keys))
     loaded = groovy.parse_env_groovy(files.read_text(env_file), str(env_file))
     if loaded != expected:
         raise ArtifactFormatError(f"{env_file}: does not read back as written; nothing registered")

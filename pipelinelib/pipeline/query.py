@@ -26,7 +26,7 @@ from pipelinelib.store import ManifestStore
 
 if TYPE_CHECKING:
     from pipelinelib.environments import EnvironmentsConfig
-    from pipelinelib.insight import Drift, HistoryPage, MetricsReport
+    from pipelinelib.insight import Drift, HistoryPage, MetricsReport, ServiceChange
     from pipelinelib.jenkins.client import JenkinsBuild, JenkinsClient
     from pipelinelib.ledger import (
         DeploymentEntry,
@@ -197,6 +197,13 @@ def locks(store: ManifestStore) -> list[Lock]:
     return store.locks()
 
 
+def pending_approvals(store: ManifestStore, limit: int = 100) -> list[ApprovalRequest]:
+    """Open approval requests (their deployment not recorded yet), newest first, at most
+    ``limit`` (1..100); none when the store keeps no approvals."""
+    list_pending = getattr(store, "pending_approvals", None)
+    return list(list_pending(limit)) if list_pending is not None else []
+
+
 def approval_request(
     store: ManifestStore, environment: str, job: str, number: int
 ) -> ApprovalRequest:
@@ -305,6 +312,18 @@ def history(
     return HistoryPage(history_rows(page.entries), page.next_before)
 
 
+def _change(
+    changes: dict[tuple[str, int], ServiceChange],
+    key: tuple[str, int],
+    commit_time: datetime | None,
+) -> ServiceChange:
+    """One shared ServiceChange per service build (built once, not per deployment)."""
+    from pipelinelib.insight import ServiceChange
+
+    changes[key] = change = ServiceChange(key[0], key[1], commit_time)
+    return change
+
+
 def metrics(
     store: ManifestStore,
     *,
@@ -322,7 +341,7 @@ def metrics(
     times of those builds in one batch query per service. InvalidInputError for a window that
     is not positive.
     """
-    from pipelinelib.insight import MetricsReport, ServiceChange, compute, event_of, outcomes
+    from pipelinelib.insight import MetricsReport, compute, event_of, outcomes
     from pipelinelib.ledger import order_environments
 
     if window <= timedelta(0):
@@ -364,7 +383,7 @@ def metrics(
         attrs.evolve(
             e,
             services=tuple(
-                changes.setdefault(key, ServiceChange(key[0], key[1], commit_times.get(key)))
+                changes.get(key) or _change(changes, key, commit_times.get(key))
                 for key in ran.get(e.id, ())
             ),
         )

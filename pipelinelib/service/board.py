@@ -77,8 +77,8 @@ def _page_url(endpoint: str, **params: Any) -> str:
 
 def render_board(board: Board, urls: Urls, **insight: object) -> str:
     """``insight``: the grid's additions (service/insight.py ``board_context``): ``status``,
-    ``drift``, ``links``, ``refresh``; without them the plain grid."""
-    extra = {"status": {}, "drift": {}, **insight}
+    ``pending_elsewhere``, ``drift``, ``links``, ``refresh``; without them the plain grid."""
+    extra = {"status": {}, "pending_elsewhere": [], "drift": {}, **insight}
     return _render("board.html", urls, [c.name for c in board.environments], board=board, **extra)
 
 

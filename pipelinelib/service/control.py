@@ -67,6 +67,17 @@ def locks() -> Response:
     return api._json({"locks": [lock.to_dict() for lock in query.locks(api._store())]})
 
 
+@blueprint.get("/api/v1/approval-requests")
+def pending_approvals() -> Response:
+    """Open approval requests (deployment not recorded yet), newest first; ``?limit=`` 1..100."""
+    api._authorize("read")
+    raw = request.args.get("limit", "100")
+    if not (raw.isascii() and raw.isdigit() and 1 <= int(raw) <= 100):
+        raise InvalidInputError("limit must be a whole number from 1 to 100")
+    found = query.pending_approvals(api._store(), int(raw))
+    return api._json({"approval_requests": [r.to_dict() for r in found]})
+
+
 @blueprint.post("/api/v1/environments/<env>/lock")
 def lock(env: str) -> Response:
     api._authorize("publish")

@@ -29,6 +29,7 @@ from pipelinelib.insight import (
 )
 from pipelinelib.model import validate_environment_name, validate_service_name
 from pipelinelib.service import api
+from pipelinelib.service.insight_cache import ReportCache
 from pipelinelib.service.links import Links
 from pipelinelib.store import ManifestStore
 
@@ -138,6 +139,7 @@ class ColumnStatus:
 
     latest: HistoryRow | None = None
     lock: Any = None
+    pending: tuple[Any, ...] = ()  # open approval requests (ApprovalRequest), newest first
 
 
 def startup_links() -> Links:
@@ -153,16 +155,24 @@ def links() -> Links:
     return found
 
 
-def column_status(store: ManifestStore, names: Sequence[str]) -> dict[str, ColumnStatus]:
-    """One small page (two records) per environment: the board's cost stays per environment."""
+def column_status(
+    store: ManifestStore, names: Sequence[str], open_requests: Sequence[Any] = ()
+) -> dict[str, ColumnStatus]:
+    """One small page (two records) per environment: the board's cost stays per environment;
+    plus the locks (one query) and ``open_requests`` (the store's ``pending_approvals()``)."""
     from pipelinelib.pipeline import query
 
     locks = query.active_locks(store)
-    found = {}
+    pending: dict[str, list[Any]] = {}
+    for item in open_requests:
+        pending.setdefault(item.environment, []).append(item)
+    found: dict[str, ColumnStatus] = {}
     for name in names:
         page = query.deployments(store, environment=name, limit=2)
         rows = history_rows(page.entries)
-        found[name] = ColumnStatus(rows[0] if rows else None, locks.get(name))
+        found[name] = ColumnStatus(
+            rows[0] if rows else None, locks.get(name), tuple(pending.get(name, ()))
+        )
     return found
 
 
@@ -171,8 +181,11 @@ def board_context(store: ManifestStore, current: Mapping[str, Any]) -> dict[str,
 
     names = list(current)
     drift = query.drift(store, current, query.upstreams_of(api._ext()["environments"], names))
+    open_requests = query.pending_approvals(store)
     return {
-        "status": column_status(store, names),
+        "status": column_status(store, names, open_requests),
+        # a first deployment waiting for approval has no column yet: listed above the grid
+        "pending_elsewhere": [r for r in open_requests if r.environment not in names],
         "drift": {f"{env}/{svc}": d for (env, svc), d in drift.items()},
         "links": links(),
         "refresh": links().refresh,
@@ -216,11 +229,17 @@ def _report(store: ManifestStore) -> tuple[MetricsReport, str, str | None]:
     environment = request.args.get("environment") or None
     if environment is not None:
         validate_environment_name(environment)
-    report = query.metrics(
+    window = parse_window(window_raw)
+    declared = api._ext()["environments"].names
+    cache = api._ext().setdefault("insight_reports", ReportCache())
+    report = cache.report(
         store,
         environment=environment,
-        window=parse_window(window_raw),
-        declared=api._ext()["environments"].names,
+        window=window,
+        declared=declared,
+        compute=lambda end: query.metrics(
+            store, environment=environment, window=window, now=end, declared=declared
+        ),
     )
     return report, window_raw, environment
 

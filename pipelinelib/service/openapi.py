@@ -644,6 +644,31 @@ def control_paths(approval: dict[str, Any]) -> dict[str, Any]:
                 },
             }
         },
+        "/api/v1/approval-requests": {
+            "get": {
+                "summary": "Open approval requests (their deployment not recorded yet), newest "
+                "first",
+                "parameters": [
+                    {
+                        "name": "limit",
+                        "in": "query",
+                        "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 100},
+                    }
+                ],
+                "responses": {
+                    "200": _json(
+                        "approval requests",
+                        {
+                            "type": "object",
+                            "properties": {
+                                "approval_requests": {"type": "array", "items": request}
+                            },
+                        },
+                    ),
+                    **_READ_ERRORS,
+                },
+            }
+        },
         "/api/v1/environments/{env}/lock": {
             "post": {
                 "summary": "Take or extend the environment's lock (holder: the token's identity "

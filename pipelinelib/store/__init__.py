@@ -137,6 +137,10 @@ class ManifestStore(Protocol):
     def approval_request(self, environment: str, job: str, number: int) -> ApprovalRequest:
         """The request with its approvals; NotFoundError when none was recorded."""
 
+    def pending_approvals(self, limit: int = 100) -> list[ApprovalRequest]:
+        """Open approval requests (their deployment not recorded yet), newest first, at most
+        ``limit`` (1..100)."""
+
     def close(self) -> None: ...
 
 

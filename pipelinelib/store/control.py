@@ -83,6 +83,13 @@ approvals = sa.Table(
 )
 
 
+PENDING_LIMIT = 100  # open approval requests listed at most (the board shows them all)
+
+
+def _approval(row: Any) -> Approval:
+    return Approval(by=row.approver, at=rfc3339(_utc(row.created_at)), comment=row.comment)
+
+
 def _utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
@@ -229,6 +236,9 @@ class PromotionControl:
             .where(approvals.c.request_id == row.id)
             .order_by(approvals.c.created_at, approvals.c.approver)
         ).all()
+        return self._request_from(row, [_approval(r) for r in rows])
+
+    def _request_from(self, row: Any, given: list[Approval]) -> ApprovalRequest:
         env = self.environments_config.get(row.environment)
         return ApprovalRequest(
             environment=row.environment,
@@ -238,10 +248,7 @@ class PromotionControl:
             requested_via=row.requested_via,
             requested_at=rfc3339(_utc(row.created_at)),
             required=env.approvals if env is not None and env.protected else 0,
-            approvals=[
-                Approval(by=r.approver, at=rfc3339(_utc(r.created_at)), comment=r.comment)
-                for r in rows
-            ],
+            approvals=given,
         )
 
     def request_approval(
@@ -338,6 +345,35 @@ class PromotionControl:
             if row is None:
                 raise NotFoundError(f"no approval request for {job}#{number} in {environment}")
             return self._request_of(conn, row)
+
+    def pending_approvals(self, limit: int = PENDING_LIMIT) -> list[ApprovalRequest]:
+        """Open approval requests, newest first (at most ``limit``): requests whose deployment
+        (the deploy build ``job #number`` to ``environment``) is not recorded yet. Two queries:
+        the requests, then their approvals."""
+        from pipelinelib.store.sql import builds
+
+        recorded = sa.exists().where(
+            builds.c.job == approval_requests.c.job,
+            builds.c.number == approval_requests.c.number,
+            builds.c.environment == approval_requests.c.environment,
+        )
+        query = (
+            sa.select(approval_requests)
+            .where(~recorded)
+            .order_by(approval_requests.c.created_at.desc(), approval_requests.c.id.desc())
+            .limit(max(1, min(limit, PENDING_LIMIT)))
+        )
+        with self._translating("list the approval requests"), self._read() as conn:
+            rows = conn.execute(query).all()
+            given = conn.execute(
+                sa.select(approvals)
+                .where(approvals.c.request_id.in_([r.id for r in rows]))
+                .order_by(approvals.c.created_at, approvals.c.approver)
+            ).all()
+        by_request: dict[int, list[Approval]] = {}
+        for r in given:
+            by_request.setdefault(r.request_id, []).append(_approval(r))
+        return [self._request_from(row, by_request.get(row.id, [])) for row in rows]
 
     # --- recording a deployment ------------------------------------------------------------------
 

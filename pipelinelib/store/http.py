@@ -430,6 +430,10 @@ class HttpStore:
         data = self._post_json(f"/api/v1/environments/{environment}/approvals", body)
         return _approval_request(data)
 
+    def pending_approvals(self, limit: int = 100) -> list[ApprovalRequest]:
+        data = self._get_json("/api/v1/approval-requests", limit=limit)
+        return [_approval_request(item) for item in _list(data, "approval_requests")]
+
     def approval_request(self, environment: str, job: str, number: int) -> ApprovalRequest:
         validate_environment_name(environment)
         data = self._get_json(

@@ -765,6 +765,13 @@ class SqlStore(PromotionControl):
 
         return sql_insight.deployment_events(self, since=since, environment=environment)
 
+    def ledger_generation(self) -> tuple[int, int]:
+        """``(newest build id, build count)``: changes whenever the ledger does (issue 17's
+        metrics cache, store/sql_insight.py)."""
+        from pipelinelib.store import sql_insight
+
+        return sql_insight.ledger_generation(self)
+
     def explain(self, statement: Any, params: Mapping[str, Any] | None = None) -> str:
         """The database's plan of a statement (tests prove the ledger queries use indexes)."""
         prefix = "EXPLAIN QUERY PLAN " if self.dialect == "sqlite" else "EXPLAIN "

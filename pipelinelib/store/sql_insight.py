@@ -77,3 +77,15 @@ def deployment_events(
             )
         )
     return events, ran
+
+
+def ledger_generation(store: SqlStore) -> tuple[int, int]:
+    """``(max(builds.id), count(builds))`` in one query: builds are append-only (no statement
+    updates or deletes a row), so any change to the ledger changes this pair. Every replica reads
+    it from the shared database, so a cache keyed by it is never older than the ledger."""
+    from pipelinelib.store.sql import builds
+
+    query = sa.select(sa.func.coalesce(sa.func.max(builds.c.id), 0), sa.func.count())
+    with store._read() as conn:
+        newest, count = conn.execute(query.select_from(builds)).one()
+    return int(newest), int(count)

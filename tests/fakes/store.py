@@ -376,5 +376,20 @@ class MemoryStore:
             raise NotFoundError(f"no approval request for {job}#{number} in {environment}")
         return found
 
+    def pending_approvals(self, limit: int = 100) -> list[ApprovalRequest]:
+        """As PromotionControl.pending_approvals: requests whose deployment is not recorded,
+        newest first."""
+        self.calls.append(("pending_approvals", (limit,)))
+        open_ = [
+            r
+            for (environment, job, number), r in self._requests.items()
+            if not (
+                (job, number) in self.records
+                and self.records[(job, number)].manifest.environment == environment
+            )
+        ]
+        open_.reverse()  # insertion order is request order
+        return open_[: max(1, min(limit, 100))]
+
     def close(self) -> None:
         self.closed = True

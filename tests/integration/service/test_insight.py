@@ -214,3 +214,63 @@ def test_a_bad_link_template_stops_the_service_at_start(
     html = create_app(db, environments=ENVIRONMENTS).test_client().get("/").get_data(as_text=True)
     assert 'http-equiv="refresh"' not in html
     assert "https://git.example.com/" in html
+
+
+def test_board_shows_pending_approvals_with_hostile_comments_as_text(db: str) -> None:
+    store = SqlStore.from_url(db)
+    try:
+        store.request_approval("live", "deploy-live", 7, requested_by="dev")
+        store.approve("live", "deploy-live", 7, approver="lead", comment=XSS)
+        store.request_approval("beta", "deploy-beta", 9, requested_by="ops")
+    finally:
+        store.close()
+    response = _client(db).get("/")
+    dom = _dom(response.get_data(as_text=True))
+    pending = {a["data-pending"]: a for a in dom.attrs if a.get("data-pending")}
+    assert set(pending) == {"deploy-live#7", "deploy-beta#9"}
+    assert pending["deploy-live#7"]["title"] == "lead: " + XSS  # an attribute's text, inert
+    assert "img" not in dom.tags and "svg" not in dom.tags
+    assert any("deploy-live #7 awaits approval to live (1 given)" in t for t in dom.text)
+    api = _client(db).get("/api/v1/approval-requests").get_json()
+    assert [(r["job"], r["number"]) for r in api["approval_requests"]] == [
+        ("deploy-beta", 9),
+        ("deploy-live", 7),
+    ]
+    assert _client(db).get("/api/v1/approval-requests?limit=0").status_code == 400
+
+
+def test_metrics_served_from_the_cache_follow_every_recorded_deployment(db: str) -> None:
+    from tests.fakes.insight_ledger import SERVICES
+
+    client = _client(db)
+    first = client.get("/api/v1/metrics?window=7d").get_json()
+    assert client.get("/api/v1/metrics?window=7d").get_json() == first  # same ledger, same answer
+    # A deployment recorded by another writer (another replica) changes the ledger generation.
+    store = SqlStore.from_url(db)
+    try:
+        store.publish(
+            Manifest(
+                job="deploy-test",
+                number=6,
+                environment="test",
+                services=[service_build(s, 93, "Release 4 " + XSS) for s in SERVICES],
+            )
+        )
+    finally:
+        store.close()
+    after = client.get("/api/v1/metrics?window=7d").get_json()
+    test = after["environments"]["test"]
+    assert test["deployments"] == first["environments"]["test"]["deployments"] + 1
+    assert test["restored"] == 1 and after["overall"]["unrestored"] == []
+
+
+def test_the_service_window_ends_at_the_next_whole_minute() -> None:
+    from datetime import UTC, datetime
+
+    from pipelinelib.service.insight_cache import window_end
+
+    now = datetime(2026, 11, 29, 16, 14, 59, 999_000, tzinfo=UTC)
+    assert window_end(now) == datetime(2026, 11, 29, 16, 15, tzinfo=UTC)
+    assert window_end(now.replace(second=0, microsecond=0)) == datetime(
+        2026, 11, 29, 16, 15, tzinfo=UTC
+    )

@@ -214,3 +214,25 @@ def test_names_no_one_can_type_are_refused_on_every_store(
         any_store.list_builds(job)
     with pytest.raises(InvalidInputError, match="invalid job name"):
         any_store.get_build(job, 1)
+
+
+def test_pending_approvals_list_open_requests_until_the_deployment_is_recorded(
+    any_store: ManifestStore,
+) -> None:
+    assert any_store.pending_approvals() == []
+    s1 = [service_build("service1", 1)]
+    any_store.publish(published_build(s1[0]))
+    any_store.request_approval("test", "deploy-test", 1, requested_by="dev")
+    any_store.request_approval("live", "deploy-live", 4, requested_by="ops")
+    listed = any_store.pending_approvals()
+    assert [(r.environment, r.job, r.number, r.requested_by) for r in listed] == [
+        ("live", "deploy-live", 4, "ops"),
+        ("test", "deploy-test", 1, "dev"),
+    ]
+    assert [r.job for r in any_store.pending_approvals(limit=1)] == ["deploy-live"]
+    # Recording deploy-test #1 to test closes its request; the same build number of another
+    # job or environment does not.
+    any_store.publish(deploy_manifest("deploy-test", 1, "test", s1))
+    assert [(r.environment, r.job) for r in any_store.pending_approvals()] == [
+        ("live", "deploy-live")
+    ]

@@ -29,6 +29,9 @@ def test_status_orders_environments_and_names_one(store: MemoryStore) -> None:
     assert list(query.status(store, declared=["test", "beta", "live"])) == ["test", "live"]
     assert query.status(store, "live")["live"].services["service1"].build == 90
     with pytest.raises(NotFoundError, match="nothing is deployed to beta"):
+        query.status(store, "beta", declared=["test", "beta", "live"])
+    # Neither declared nor deployed: a name nobody knows, not an empty environment.
+    with pytest.raises(NotFoundError, match="unknown environment 'beta'"):
         query.status(store, "beta")
 
 
@@ -43,7 +46,7 @@ def test_diff_lists_the_builds_a_promotion_brings(store: MemoryStore) -> None:
 
 def test_diff_from_an_empty_environment_is_not_found(store: MemoryStore) -> None:
     with pytest.raises(NotFoundError, match="nothing is deployed to beta"):
-        query.diff(store, "beta", "live")
+        query.diff(store, "beta", "live", declared=["test", "beta", "live"])
     with pytest.raises(InvalidNameError):
         query.diff(store, "Bad Env", "live")
 
