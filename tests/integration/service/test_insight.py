@@ -156,23 +156,31 @@ def test_links_follow_the_templates_and_only_ever_http(db: str) -> None:
     assert not [h for h in hrefs if h and h.split(":")[0] not in ("https", "http") and ":" in h]
 
 
-def test_a_recorded_javascript_url_is_never_a_link(tmp_path: Path) -> None:
+def test_a_javascript_url_never_reaches_the_board(tmp_path: Path) -> None:
+    """The ledger refuses a non-http(s) deployment url (docs/formats.md), so the board's links,
+    which also only link http(s), never carry one: the service answers 400, records nothing."""
+    from pipelinelib.errors import InvalidInputError
+
     url = f"sqlite:///{tmp_path / 'js.db'}"
     store = SqlStore.from_url(url)
     entry = service_build("service1", 90)
     store.publish(Manifest(job="service1-build", number=90, services=[entry]))
-    store.publish(
-        Manifest(
-            job="deploy-test",
-            number=1,
-            environment="test",
-            url="javascript:alert(1)",
-            services=[entry],
-        )
-    )
     store.close()
+    deploy = {
+        "job": "deploy-test",
+        "number": 1,
+        "environment": "test",
+        "url": "javascript:alert(1)",
+        "services": {"service1": {"build": 90}},
+    }
+    with pytest.raises(InvalidInputError, match="http"):
+        Manifest.from_dict(deploy)
+    client = create_app(url, environments=ENVIRONMENTS, allow_anonymous_writes=True).test_client()
+    answer = client.post("/api/v1/builds", json=deploy)
+    assert answer.status_code == 400, answer.get_data(as_text=True)
+    assert "http" in answer.get_json()["error"]
     for path in ("/", "/history", "/environments/test"):
-        html = _client(url).get(path).get_data(as_text=True)
+        html = client.get(path).get_data(as_text=True)
         assert "javascript:" not in html
 
 
