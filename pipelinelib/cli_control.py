@@ -136,7 +136,9 @@ def lock_cmd(
     if holder is None and not server:
         raise InvalidInputError("no holder: pass --holder")
     with open_store(server, token, db) as store:
-        taken = store.acquire_lock(environment, holder=holder, reason=reason, ttl=ttl)  # type: ignore[arg-type]
+        from pipelinelib.pipeline import promote
+
+        taken = promote.acquire_lock(store, environment, holder=holder, reason=reason, ttl=ttl)  # type: ignore[arg-type]
     if as_json:
         _emit_json(taken.to_dict())
         return
@@ -173,7 +175,9 @@ def unlock_cmd(
     if holder is None and not server:
         raise InvalidInputError("no holder: pass --holder")
     with open_store(server, token, db) as store:
-        released = store.release_lock(environment, holder=holder, force=force)  # type: ignore[arg-type]
+        from pipelinelib.pipeline import promote
+
+        released = promote.release_lock(store, environment, holder=holder, force=force)  # type: ignore[arg-type]
     if as_json:
         _emit_json(released.to_dict())
         return
@@ -191,7 +195,9 @@ def locks_cmd(server: str | None, token: str | None, db: str, as_json: bool) -> 
       pipelinelib locks --json
     """
     with open_store(server, token, db) as store:
-        found = store.locks()
+        from pipelinelib.pipeline import query
+
+        found = query.locks(store)
     if as_json:
         _emit_json({"locks": [lock.to_dict() for lock in found]})
         return
@@ -245,7 +251,9 @@ def request_approval_cmd(
     if requested_by is None and not server:
         raise InvalidInputError("no requester: pass --requested-by")
     with open_store(server, token, db) as store:
-        found = store.request_approval(environment, job, number, requested_by=requested_by)  # type: ignore[arg-type]
+        from pipelinelib.pipeline import promote
+
+        found = promote.request_approval(store, environment, job, number, requested_by=requested_by)  # type: ignore[arg-type]
     if as_json:
         _emit_json(found.to_dict())
         return
@@ -292,7 +300,9 @@ def approve_cmd(
     if approver is None and not server:
         raise InvalidInputError("no identity: pass --as NAME")
     with open_store(server, token, db) as store:
-        found = store.approve(environment, job, number, approver=approver, comment=comment)  # type: ignore[arg-type]
+        from pipelinelib.pipeline import promote
+
+        found = promote.approve(store, environment, job, number, approver=approver, comment=comment)  # type: ignore[arg-type]
     if as_json:
         _emit_json(found.to_dict())
         return
@@ -324,7 +334,9 @@ def approvals_cmd(
     """
     job, number = _deployment(deployment)
     with open_store(server, token, db) as store:
-        found = store.approval_request(environment, job, number)
+        from pipelinelib.pipeline import query
+
+        found = query.approval_request(store, environment, job, number)
     if as_json:
         _emit_json(found.to_dict())
     else:
