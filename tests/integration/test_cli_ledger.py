@@ -212,8 +212,17 @@ def test_a_deployment_whose_source_is_missing_is_refused(
     ],
 )
 def test_unknown_or_bad_environments(
-    run_cli: CliRunner, db: str, args: list[str], code: int, message: str
+    run_cli: CliRunner,
+    db: str,
+    args: list[str],
+    code: int,
+    message: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # Names are known from the environments file (the repository's own pipelinelib.toml).
+    monkeypatch.setenv(
+        "PIPELINELIB_ENVIRONMENTS", str(Path(__file__).parents[2] / "pipelinelib.toml")
+    )
     result = run_cli([*args, "--db", db])
     assert result.exit_code == code
     assert message in result.stderr

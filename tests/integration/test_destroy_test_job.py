@@ -58,7 +58,11 @@ def test_destroy_test_job_destroys_without_builds_and_records_it(
     run = Run(tmp_path)
     code = "def script(Closure body) { body() }\n" + steps_of(JENKINSFILE.read_text())
     assert "pipelinelibOrchestrate('destroy', params.STACK, params.AWS_REGION)" in code
-    run.add("destroy-test", code=code, params={"STACK": "render-test", "AWS_REGION": REGION})
+    run.add(
+        "destroy-test",
+        code=code,
+        params={"STACK": "render-test", "AWS_REGION": REGION, "ENVIRONMENT": "test"},
+    )
     workspace = tmp_path / "ws" / "destroy-test"
     root = workspace / "terraform"
     shutil.copytree(FIXTURE_ROOT, root)
@@ -99,7 +103,10 @@ def test_destroy_test_job_destroys_without_builds_and_records_it(
     run.execute(Groovy(groovy.executable, {**groovy.env, **job_env}))
     result = run.result("destroy-test")
     assert result["error"] is None, result
-    assert [a[:2] for a in run.argv("destroy-test")] == [
+    argv = run.argv("destroy-test")
+    # The store's lock of the environment comes first (docs/promotion.md), then the destroy.
+    assert (argv[0][0], argv[0][-1]) == ("lock", "test")
+    assert [a[:2] for a in argv[1:]] == [
         ["orchestrate", "init"],
         ["orchestrate", "destroy"],
         ["record-deployment", "--environment=test"],
