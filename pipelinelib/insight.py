@@ -93,13 +93,7 @@ def outcomes(events: Iterable[Event]) -> dict[int, str]:
     for items in by_environment.values():
         ordered = sorted(items, key=lambda e: (e.at, e.id))
         for event in ordered:
-            states = set((event.rollout or {}).values())
-            if states & _ROLLED_BACK_STATES:  # recorded as FAILURE, but ECS put the old one back
-                found[event.id] = "ROLLED_BACK"
-            elif event.result != "SUCCESS" or states & _FAILED_STATES:
-                found[event.id] = "FAILURE"
-            else:
-                found[event.id] = "SUCCESS"
+            found[event.id] = own_outcome(event.result, event.rollout)
         # A rollback replaces the newest deployment before it that was still running.
         for i, event in enumerate(ordered):
             if not event.is_rollback or found[event.id] != "SUCCESS":
@@ -110,6 +104,19 @@ def outcomes(events: Iterable[Event]) -> dict[int, str]:
                         found[earlier.id] = "ROLLED_BACK"
                     break
     return found
+
+
+def own_outcome(result: str, rollout: Mapping[str, str] | None) -> str:
+    """What a deployment came to when it was recorded, before any later rollback:
+    ROLLED_BACK when the ECS circuit breaker put a service's old task set back (the build is
+    recorded as FAILURE then), FAILURE when the build's result is not SUCCESS or a rollout
+    FAILED or TIMED_OUT (pipelinelib.aws.ecs ROLLOUT_STATES), SUCCESS otherwise."""
+    states = set((rollout or {}).values())
+    if states & _ROLLED_BACK_STATES:
+        return "ROLLED_BACK"
+    if result != "SUCCESS" or states & _FAILED_STATES:
+        return "FAILURE"
+    return "SUCCESS"
 
 
 @attrs.frozen
@@ -204,6 +211,197 @@ def _median(values: Sequence[timedelta]) -> timedelta | None:
     return timedelta(seconds=statistics.median(v.total_seconds() for v in values))
 
 
+# --- facts: what the metrics read ----------------------------------------------------------------
+
+
+@attrs.frozen
+class ChangeFact:
+    """A service's build in one deployment, kept when the deployment changed that service's
+    build in its environment (``changed``: the per-service metrics count it) or was the first
+    deployment of that build there that did not fail (``first_running``: its lead time).
+    ``kind`` and ``outcome`` are the deployment's."""
+
+    id: int
+    environment: str
+    service: str
+    build: int
+    at: datetime
+    kind: str
+    outcome: str
+    changed: bool
+    first_running: bool
+    commit_time: datetime | None = None
+
+
+@attrs.frozen
+class LedgerFacts:
+    """Everything the four keys of a window ``[start, end)`` need, in three small parts.
+
+    ``counts``: ``(environment, UTC day, kind, outcome, deployments)`` of the window's
+    deployments. ``transitions``: ``(environment, at, failing)`` for every deployment before
+    ``end`` whose outcome flips its environment between running well (SUCCESS) and failing
+    (anything else), the first failing one of each environment included; ordered by environment
+    and time. ``changes``: the :class:`ChangeFact` rows before ``end`` in recording order.
+
+    A SQL store reads them from tables it keeps as deployments are recorded
+    (:mod:`pipelinelib.store.facts`); :func:`facts_of` derives them from events. Both judge
+    outcomes over the whole history before ``end``.
+    """
+
+    counts: tuple[tuple[str, str, str, str, int], ...]
+    transitions: tuple[tuple[str, datetime, bool], ...]
+    changes: tuple[ChangeFact, ...]
+
+
+def facts_of(
+    events: Iterable[Event],
+    *,
+    start: datetime,
+    end: datetime,
+    judged: Mapping[int, str] | None = None,
+) -> LedgerFacts:
+    """The :class:`LedgerFacts` of ``events`` (the whole history, any order) for a window."""
+    ordered = sorted(events, key=lambda e: (e.at, e.id))
+    outcome = judged if judged is not None else outcomes(ordered)
+    counts: dict[tuple[str, str, str, str], int] = {}
+    transitions: list[tuple[str, datetime, bool]] = []
+    failing: dict[str, bool] = {}
+    current: dict[tuple[str, str], int] = {}
+    running: set[tuple[str, str, int]] = set()
+    changes: list[ChangeFact] = []
+    for event in ordered:
+        if event.at >= end:
+            break
+        result = outcome[event.id]
+        if event.at >= start:
+            key = (event.environment, event.at.date().isoformat(), event.kind, result)
+            counts[key] = counts.get(key, 0) + 1
+        bad = result != "SUCCESS"
+        if bad != failing.get(event.environment, False):
+            transitions.append((event.environment, event.at, bad))
+            failing[event.environment] = bad
+        for change in event.services:
+            where = (event.environment, change.service)
+            changed = current.get(where) != change.build
+            current[where] = change.build
+            first = result != "FAILURE" and (*where, change.build) not in running
+            if first:
+                running.add((*where, change.build))
+            if changed or first:
+                changes.append(
+                    ChangeFact(
+                        id=event.id,
+                        environment=event.environment,
+                        service=change.service,
+                        build=change.build,
+                        at=event.at,
+                        kind=event.kind,
+                        outcome=result,
+                        changed=changed,
+                        first_running=first,
+                        commit_time=change.commit_time,
+                    )
+                )
+    return LedgerFacts(
+        counts=tuple((*k, n) for k, n in sorted(counts.items())),
+        transitions=tuple(sorted(transitions, key=lambda t: (t[0], t[1]))),
+        changes=tuple(changes),
+    )
+
+
+def _days(start: datetime, end: datetime) -> dict[str, list[int]]:
+    days: dict[str, list[int]] = {}
+    day = start.date()
+    while day <= (end - timedelta(microseconds=1)).date():
+        days[day.isoformat()] = [0, 0]
+        day += timedelta(days=1)
+    return days
+
+
+def metrics_of(
+    facts: LedgerFacts,
+    *,
+    start: datetime,
+    end: datetime,
+    scope: str = "all",
+    environment: str | None = None,
+    service: str | None = None,
+) -> Metrics:
+    """The four keys of one scope from ``facts``: every environment (both None), one
+    ``environment``, or one ``service`` (the deployments that changed its build; its lead time
+    counts each of its builds' first deployment that did not fail, changed or not)."""
+    days = _days(start, end)
+    deployments = successful = failed = rollbacks = 0
+    lead: list[timedelta] = []
+    restore: list[timedelta] = []
+    unrestored: list[Unrestored] = []
+
+    def count(day: str, kind: str, outcome: str, n: int) -> None:
+        nonlocal deployments, successful, failed, rollbacks
+        deployments += n
+        if kind == "rollback":
+            rollbacks += n
+            return
+        slot = days.setdefault(day, [0, 0])
+        if outcome == "SUCCESS":
+            successful += n
+            slot[0] += n
+        else:
+            failed += n
+            slot[1] += n
+
+    def episodes(steps: Iterable[tuple[str, datetime, bool]]) -> None:
+        since: dict[str, datetime | None] = {}
+        for env, at, bad in steps:
+            if bad:
+                since.setdefault(env, None)
+                if since[env] is None:
+                    since[env] = at
+            else:
+                began = since.get(env)
+                if began is not None:
+                    if at >= start:
+                        restore.append(at - began)
+                    since[env] = None
+        for env, began in sorted(since.items()):
+            if began is not None:
+                unrestored.append(Unrestored(env, began, end - began))
+
+    mine = [
+        c
+        for c in facts.changes
+        if (service is None or c.service == service)
+        and (environment is None or c.environment == environment)
+    ]
+    for c in mine:
+        if c.first_running and c.commit_time is not None and start <= c.at < end:
+            lead.append(max(c.at - c.commit_time, timedelta(0)))
+    if service is None:
+        for env, day, kind, outcome, n in facts.counts:
+            if environment is None or env == environment:
+                count(day, kind, outcome, n)
+        episodes(t for t in facts.transitions if environment is None or t[0] == environment)
+    else:
+        changed = sorted((c for c in mine if c.changed), key=lambda c: (c.environment, c.at, c.id))
+        for c in changed:
+            if start <= c.at < end:
+                count(c.at.date().isoformat(), c.kind, c.outcome, 1)
+        episodes((c.environment, c.at, c.outcome != "SUCCESS") for c in changed)
+    return Metrics(
+        scope=scope,
+        start=start,
+        end=end,
+        deployments=deployments,
+        successful=successful,
+        failed=failed,
+        rollbacks=rollbacks,
+        lead_times=tuple(lead),
+        restore_times=tuple(restore),
+        unrestored=tuple(unrestored),
+        per_day=tuple((d, s, f) for d, (s, f) in sorted(days.items())),
+    )
+
+
 def compute(
     events: Iterable[Event],
     *,
@@ -211,98 +409,55 @@ def compute(
     end: datetime,
     scope: str = "all",
     service: str | None = None,
-    first_seen: Mapping[tuple[str, str, int], datetime] | None = None,
     judged: Mapping[int, str] | None = None,
 ) -> Metrics:
     """The four keys of ``events`` (any order) in the window ``start <= at < end``.
 
-    Events before ``start`` are used as context only: to know what an environment ran when the
-    window opened (a failure open at ``start``) and which builds it had already run (lead time
-    counts a build's *first* deployment only). ``service``: only deployments that changed that
-    service's build (per-service metrics). ``first_seen`` ``{(environment, service, build):
-    time}`` can name first deployments older than the events passed. ``judged``: the
-    :func:`outcomes` of (at least) these events when the caller already has them.
+    Events before ``start`` are context: what an environment ran when the window opened (a
+    failure open at ``start``) and which builds it had already run (lead time counts a build's
+    *first* deployment that did not fail). ``service``: only deployments that changed that
+    service's build (per-service metrics). ``judged``: the :func:`outcomes` of (at least) these
+    events when the caller already has them. The same computation as a store's facts
+    (:func:`facts_of` then :func:`metrics_of`).
     """
-    all_events = sorted(events, key=lambda e: (e.at, e.id))
-    outcome = judged if judged is not None else outcomes(all_events)
-    if service is not None:
-        all_events = _changing(all_events, service)
-    in_window = [e for e in all_events if start <= e.at < end]
-    deploys = [e for e in in_window if not e.is_rollback]
-    successful = [e for e in deploys if outcome[e.id] == "SUCCESS"]
-    failed = [e for e in deploys if outcome[e.id] != "SUCCESS"]
+    facts = facts_of(events, start=start, end=end, judged=judged)
+    return metrics_of(facts, start=start, end=end, scope=scope, service=service)
 
-    seen: dict[tuple[str, str, int], datetime] = dict(first_seen or {})
-    lead: list[timedelta] = []
-    for event in all_events:
-        if outcome[event.id] == "FAILURE":
-            continue  # it never ran: the change reaches the environment later
-        for change in event.services:
-            if service is not None and change.service != service:
-                continue
-            key = (event.environment, change.service, change.build)
-            if key in seen:
-                continue
-            seen[key] = event.at
-            if start <= event.at < end and change.commit_time is not None:
-                lead.append(max(event.at - change.commit_time, timedelta(0)))
 
-    restore: list[timedelta] = []
-    unrestored: list[Unrestored] = []
-    by_environment: dict[str, list[Event]] = {}
-    for event in all_events:
-        by_environment.setdefault(event.environment, []).append(event)
-    for environment, items in sorted(by_environment.items()):
-        failing_since: datetime | None = None
-        for event in items:
-            if event.at >= end:
-                break
-            if outcome[event.id] != "SUCCESS":
-                if failing_since is None:
-                    failing_since = event.at
-            elif failing_since is not None:
-                if event.at >= start:
-                    restore.append(event.at - failing_since)
-                failing_since = None
-        if failing_since is not None:
-            unrestored.append(Unrestored(environment, failing_since, end - failing_since))
+def report_of(
+    facts: LedgerFacts,
+    *,
+    start: datetime,
+    end: datetime,
+    environment: str | None = None,
+    declared: Sequence[str] = (),
+) -> MetricsReport:
+    """Overall, per-environment (``declared`` order first, then alphabetical) and per-service
+    metrics of one set of facts."""
+    from pipelinelib.ledger import order_environments
 
-    days: dict[str, list[int]] = {}
-    day = start.date()
-    while day <= (end - timedelta(microseconds=1)).date():
-        days[day.isoformat()] = [0, 0]
-        day += timedelta(days=1)
-    for event in successful:
-        days[event.at.date().isoformat()][0] += 1
-    for event in failed:
-        days[event.at.date().isoformat()][1] += 1
-    return Metrics(
-        scope=scope,
-        start=start,
-        end=end,
-        deployments=len(in_window),
-        successful=len(successful),
-        failed=len(failed),
-        rollbacks=len(in_window) - len(deploys),
-        lead_times=tuple(lead),
-        restore_times=tuple(restore),
-        unrestored=tuple(unrestored),
-        per_day=tuple((d, s, f) for d, (s, f) in days.items()),
+    last: dict[str, bool] = {}
+    for env, _, bad in facts.transitions:
+        last[env] = bad
+    # the window's environments, and those still failing at its end
+    names = {c[0] for c in facts.counts} | {env for env, bad in last.items() if bad}
+    if environment is not None:
+        names &= {environment}
+    services = sorted({c.service for c in facts.changes if start <= c.at < end})
+    overall = metrics_of(
+        facts, start=start, end=end, scope=environment or "all", environment=environment
     )
-
-
-def _changing(events: Sequence[Event], service: str) -> list[Event]:
-    """The events (in time order) that changed ``service``'s build in their environment."""
-    last: dict[str, int | None] = {}
-    kept = []
-    for event in events:
-        build = next((c.build for c in event.services if c.service == service), None)
-        if build is None:
-            continue
-        if last.get(event.environment) != build:
-            kept.append(event)
-        last[event.environment] = build
-    return kept
+    environments = {
+        name: metrics_of(facts, start=start, end=end, scope=name, environment=name)
+        for name in order_environments(names, declared)
+    }
+    per_service = {
+        name: metrics_of(
+            facts, start=start, end=end, scope=name, environment=environment, service=name
+        )
+        for name in services
+    }
+    return MetricsReport(overall, environments, per_service)
 
 
 # --- drift: how far an environment is behind its upstream -------------------------------------

@@ -334,15 +334,15 @@ def metrics(
 ) -> MetricsReport:
     """The four DORA keys over ``[now - window, now)``: overall, per environment and per
     service (see :mod:`pipelinelib.insight` for the definitions and their source); environments
-    in ``declared`` order (the environments file's), others alphabetically.
+    in ``declared`` order (the environments file's), others alphabetically. Outcomes, open
+    failures and first deployments are judged over the whole history before ``now``.
 
-    Reads the window's deployments through the store's paginated query (one page per 1,000
-    deployments), once more per service for the builds each deployment ran, and the commit
-    times of those builds in one batch query per service. InvalidInputError for a window that
-    is not positive.
+    A SQL store answers from the facts it keeps as deployments are recorded (three queries,
+    store/facts.py). Any other store is read through the protocol: every deployment before
+    ``now`` page by page, once more per service for the builds each ran, and the commit times
+    of those builds in one batch query. InvalidInputError for a window that is not positive.
     """
-    from pipelinelib.insight import MetricsReport, compute, event_of, outcomes
-    from pipelinelib.ledger import order_environments
+    from pipelinelib.insight import event_of, facts_of, report_of
 
     if window <= timedelta(0):
         raise InvalidInputError("the window must be longer than zero")
@@ -350,23 +350,20 @@ def metrics(
         validate_environment_name(environment)
     end = now or datetime.now(UTC)
     start = end - window
-    lean = getattr(store, "deployment_events", None)
-    if lean is not None:  # a SQL store: two queries of plain rows (store/sql_insight.py)
-        bare, rows = lean(since=start, environment=environment)
-        ran: dict[int, list[tuple[str, int]]] = {}
-        for build_id, name, build in rows:
-            ran.setdefault(build_id, []).append((name, build))
-    else:
-        records = _all_deployments(store, environment=environment, since=start)
-        bare = [event_of(r) for r in records]
-        ran = {}
-        services = sorted(
-            {n for entry in store.environment_entries().values() for n in entry.deployment.services}
-        )
-        for name in services:
-            for r in _all_deployments(store, environment=environment, service=name, since=start):
-                if r.service_build is not None:
-                    ran.setdefault(r.id, []).append((name, r.service_build))
+    kept = getattr(store, "ledger_facts", None)
+    if kept is not None:
+        facts = kept(start=start, end=end, environment=environment)
+        return report_of(facts, start=start, end=end, environment=environment, declared=declared)
+    records = _all_deployments(store, environment=environment)
+    bare = [event_of(r) for r in records if r.recorded_at is None or r.recorded_at < end]
+    ran: dict[int, list[tuple[str, int]]] = {}
+    services = sorted(
+        {n for entry in store.environment_entries().values() for n in entry.deployment.services}
+    )
+    for name in services:
+        for r in _all_deployments(store, environment=environment, service=name):
+            if r.service_build is not None:
+                ran.setdefault(r.id, []).append((name, r.service_build))
     ranges: dict[str, tuple[int, int]] = {}
     for pairs in ran.values():
         for name, build in pairs:
@@ -384,25 +381,13 @@ def metrics(
             e,
             services=tuple(
                 changes.get(key) or _change(changes, key, commit_times.get(key))
-                for key in ran.get(e.id, ())
+                for key in sorted(ran.get(e.id, ()))
             ),
         )
         for e in bare
     ]
-    services = sorted({name for name, _ in changes})
-    judged = outcomes(events)
-    overall = compute(events, start=start, end=end, scope=environment or "all", judged=judged)
-    environments = {
-        name: compute(
-            [e for e in events if e.environment == name], start=start, end=end, scope=name
-        )
-        for name in order_environments({e.environment for e in events}, declared)
-    }
-    per_service = {
-        name: compute(events, start=start, end=end, scope=name, service=name, judged=judged)
-        for name in services
-    }
-    return MetricsReport(overall, environments, per_service)
+    facts = facts_of(events, start=start, end=end)
+    return report_of(facts, start=start, end=end, environment=environment, declared=declared)
 
 
 def _all_deployments(

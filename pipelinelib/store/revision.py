@@ -8,4 +8,4 @@ without this line fails the suite.
 
 from __future__ import annotations
 
-SCHEMA_HEAD = "0004_ledger_indexes"
+SCHEMA_HEAD = "0005_insight"

@@ -64,7 +64,7 @@ from pipelinelib.store.control import PromotionControl
 from pipelinelib.store.revision import SCHEMA_HEAD
 
 if TYPE_CHECKING:
-    from pipelinelib.insight import Event
+    from pipelinelib.insight import LedgerFacts
 
 log = logging.getLogger(__name__)
 
@@ -426,9 +426,17 @@ class SqlStore(PromotionControl):
             return sum(self._publish_on(conn, m) for m in manifests)
 
     def _publish_on(self, conn: Connection, manifest: Manifest) -> bool:
+        if manifest.environment is not None and self.dialect == "postgresql":
+            # One deployment of an environment at a time, its time read under the lock: the
+            # insight facts (store/facts.py) assume recording order is time order.
+            from pipelinelib.store.facts import environment_lock_key
+
+            key = environment_lock_key(manifest.environment)
+            conn.execute(sa.select(sa.func.pg_advisory_xact_lock(key)))
         data = manifest.to_dict()
         text = json.dumps(data, sort_keys=True, ensure_ascii=True, separators=(",", ":"))
         summary, service_count = sql_ledger.summary_of(data)
+        created_at = datetime.now(UTC)
         digest = hashlib.sha256(text.encode("ascii")).hexdigest()
         values = {
             "job": manifest.job,
@@ -441,7 +449,7 @@ class SqlStore(PromotionControl):
             "url": manifest.url,
             "manifest": text,
             "sha256": digest,
-            "created_at": datetime.now(UTC),
+            "created_at": created_at,
             "summary": summary,
             "service_count": service_count,
         }
@@ -475,6 +483,20 @@ class SqlStore(PromotionControl):
                     }
                     for s in manifest.services.values()
                 ],
+            )
+        if manifest.environment is not None:
+            from pipelinelib.store import facts
+
+            info = manifest.deployment
+            facts.record(
+                conn,
+                build_id=build_id,
+                environment=manifest.environment,
+                at=created_at,
+                result=manifest.result,
+                kind=info.kind if info is not None else "deploy",
+                rollout=info.rollout if info is not None else None,
+                services=[(s.name, s.build, s.committed_at) for s in manifest.services.values()],
             )
         return True
 
@@ -757,13 +779,25 @@ class SqlStore(PromotionControl):
             query = query.where(builds.c.created_at >= since)
         return query.order_by(order.desc()).limit(limit + 1)
 
-    def deployment_events(
-        self, *, since: datetime, environment: str | None = None
-    ) -> tuple[list[Event], list[tuple[int, str, int]]]:
-        """The metrics' lean read of a window (store/sql_insight.py, issue 17)."""
-        from pipelinelib.store import sql_insight
+    def ledger_facts(
+        self, *, start: datetime, end: datetime, environment: str | None = None
+    ) -> LedgerFacts:
+        """What the metrics of ``[start, end)`` read: the facts kept as deployments were
+        recorded (store/facts.py, issue 17), in three queries."""
+        from pipelinelib.store import facts
 
-        return sql_insight.deployment_events(self, since=since, environment=environment)
+        if environment is not None:
+            validate_environment_name(environment)
+        # One snapshot for the three queries (SQLite: a read transaction on the WAL file).
+        options: dict[str, Any] = {"pipelinelib_snapshot": True}
+        if self.dialect == "postgresql":
+            options["isolation_level"] = "REPEATABLE READ"
+        with (
+            _translate("read the deployment facts"),
+            self.engine.connect().execution_options(**options) as conn,
+            conn.begin(),
+        ):
+            return facts.read(conn, start=start, end=end, environment=environment)
 
     def ledger_generation(self) -> tuple[int, int]:
         """``(newest build id, build count)``: changes whenever the ledger does (issue 17's

@@ -1,82 +1,16 @@
-"""The metrics' reading of a SQL store: every deployment of a window and the service builds it
-ran, in two queries of plain rows (no model per row), for :func:`pipelinelib.pipeline.query.metrics`.
-
-The paginated :meth:`SqlStore.deployments` builds a validated record per row, which is what a
-history page wants and what 10,000 deployments cannot afford (issue 17's bench,
-docs/benchmarks.md). Both queries are range scans of ``builds.created_at`` filtered as the
-deployments query filters.
+"""The ledger generation of a SQL store: what the service keys its metrics reports by
+(pipelinelib/service/insight_cache.py). The metrics themselves read the facts kept as
+deployments are recorded (:mod:`pipelinelib.store.facts`).
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from pipelinelib.insight import Event
-from pipelinelib.store import sql_ledger
-
 if TYPE_CHECKING:
     from pipelinelib.store.sql import SqlStore
-
-
-def _deployment_fields(summary: str | None) -> tuple[str, dict[str, str] | None]:
-    """``(kind, rollout)`` of a summary; the JSON is parsed only when it holds either."""
-    if not summary or ('"kind"' not in summary and '"rollout":{' not in summary):
-        return "deploy", None
-    info: dict[str, Any] = json.loads(summary).get("deployment") or {}
-    rollout = info.get("rollout")
-    return str(info.get("kind", "deploy")), dict(rollout) if isinstance(rollout, dict) else None
-
-
-def deployment_events(
-    store: SqlStore, *, since: datetime, environment: str | None = None
-) -> tuple[list[Event], list[tuple[int, str, int]]]:
-    """The window's deployments as metric events (without services) and the ``(deployment id,
-    service, build)`` rows they ran."""
-    from pipelinelib.store.sql import build_services, builds
-
-    where = [builds.c.environment.is_not(None), builds.c.created_at >= since]
-    if environment is not None:
-        where.append(builds.c.environment == environment)
-    events_query = (
-        sa.select(
-            builds.c.id,
-            builds.c.environment,
-            builds.c.created_at,
-            builds.c.result,
-            builds.c.summary,
-        )
-        .where(*where)
-        .order_by(builds.c.id)
-    )
-    services_query = (
-        sa.select(
-            build_services.c.build_id, build_services.c.service, build_services.c.service_build
-        )
-        .select_from(build_services.join(builds, builds.c.id == build_services.c.build_id))
-        .where(build_services.c.is_deployment == sa.true(), *where)
-    )
-    with store._read() as conn:
-        rows: Iterable[Any] = conn.execute(events_query).all()
-        ran = [(r[0], r[1], r[2]) for r in conn.execute(services_query)]
-    events = []
-    for row in rows:
-        kind, rollout = _deployment_fields(row.summary)
-        events.append(
-            Event(
-                id=row.id,
-                environment=row.environment,
-                at=sql_ledger.utc(row.created_at) or since,
-                result=row.result,
-                kind=kind,
-                rollout=rollout,
-            )
-        )
-    return events, ran
 
 
 def ledger_generation(store: SqlStore) -> tuple[int, int]:

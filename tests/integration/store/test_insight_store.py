@@ -1,49 +1,212 @@
-"""The metrics read the same ledger alike on SQLite, PostgreSQL and over HTTP: the SQL store's
-lean read (store/sql_insight.py) gives what the paginated records give."""
+"""The metrics read the same ledger alike on SQLite, PostgreSQL and over HTTP: the facts a SQL
+store keeps as deployments are recorded (store/facts.py, migration 0005_insight) give what the
+whole history read through the store protocol gives (insight.facts_of)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import functools
+import shutil
+import tempfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pipelinelib.insight import facts_of
+from pipelinelib.model import DeploymentInfo, Manifest
 from pipelinelib.pipeline import query
+from pipelinelib.store import facts
 from pipelinelib.store.http import HttpStore
 from pipelinelib.store.sql import SqlStore
-from tests.fakes.insight_ledger import record_ledger
+from tests.fakes.insight_ledger import deployment_info, record_ledger, service_build
 from tests.fixtures.service import StartService
 
 
-class _WithoutLeanRead:
-    """The same store seen only through the ManifestStore protocol."""
+class _ProtocolOnly:
+    """The same store seen only through the ManifestStore protocol (no kept facts)."""
 
     def __init__(self, store: SqlStore) -> None:
         self._store = store
 
     def __getattr__(self, name: str) -> Any:
-        if name == "deployment_events":
+        if name == "ledger_facts":
             raise AttributeError(name)
         return getattr(self._store, name)
 
 
-def test_lean_read_and_protocol_read_give_the_same_metrics(store_url: str) -> None:
+def _comparable(report: dict[str, Any]) -> dict[str, Any]:
+    for part in (report["overall"], *report["environments"].values()):
+        for gone in part["unrestored"]:
+            gone.pop("lasting_seconds")
+    return report
+
+
+def test_kept_facts_and_the_protocol_read_give_the_same_metrics(store_url: str) -> None:
     store = SqlStore.from_url(store_url)
     try:
         record_ledger(store)
-        lean = query.metrics(store, window=timedelta(days=7)).to_dict()
-        generic = query.metrics(_WithoutLeanRead(store), window=timedelta(days=7)).to_dict()  # type: ignore[arg-type]
+        now = datetime.now(UTC) + timedelta(seconds=1)
+        kept = query.metrics(store, window=timedelta(days=7), now=now).to_dict()
+        generic = query.metrics(_ProtocolOnly(store), window=timedelta(days=7), now=now)
+        beta = query.metrics(store, window=timedelta(days=7), now=now, environment="beta")
     finally:
         store.close()
-    for report in (lean, generic):
-        for part in (report["overall"], *report["environments"].values()):
-            part.pop("start"), part.pop("end")
-            for gone in part["unrestored"]:
-                gone.pop("lasting_seconds")
-        for part in report["services"].values():
-            part.pop("start"), part.pop("end")
-    assert lean == generic
-    assert lean["overall"]["deployments"] == 8
-    assert lean["overall"]["failed"] == 2
-    assert lean["overall"]["lead_time_samples"] > 0
+    assert _comparable(kept) == _comparable(generic.to_dict())
+    assert kept["overall"]["deployments"] == 8
+    # test: deploy-test #5 FAILED; beta: #2 ROLLED_BACK by the rollback #3
+    assert kept["overall"]["failed"] == 2
+    assert kept["environments"]["beta"]["rollbacks"] == 1
+    assert kept["overall"]["lead_time_samples"] > 0
+    assert kept["environments"]["test"]["unrestored"][0]["environment"] == "test"
+    assert beta.overall.deployments == 3 and beta.overall.failed == 1
+    assert list(beta.environments) == ["beta"]
+
+
+def _records_as_events(store: SqlStore) -> list[Any]:
+    """The whole history through the protocol, as the generic path builds it."""
+    from pipelinelib.insight import ServiceChange, event_of
+
+    found: list[Any] = []
+    before = None
+    while True:
+        page = store.deployments(before=before, limit=1000)
+        found.extend(page.entries)
+        if page.next_before is None:
+            break
+        before = page.next_before
+    events = []
+    for record in found:
+        manifest = store.get_build(record.job, record.number)
+        changes = tuple(
+            ServiceChange(s.name, s.build, s.committed_at)
+            for s in sorted(manifest.services.values(), key=lambda s: s.name)
+        )
+        events.append(
+            event_of(record).__class__(**{**_fields(event_of(record)), "services": changes})
+        )
+    return events
+
+
+def _fields(event: Any) -> dict[str, Any]:
+    import attrs
+
+    return attrs.asdict(event, recurse=False)
+
+
+def test_a_rollback_changes_the_outcome_of_the_deployment_it_replaced(store_url: str) -> None:
+    store = SqlStore.from_url(store_url)
+    try:
+        record_ledger(store)
+        end = datetime.now(UTC) + timedelta(seconds=1)
+        kept = store.ledger_facts(start=end - timedelta(days=1), end=end)
+    finally:
+        store.close()
+    beta = {(kind, outcome): n for env, _, kind, outcome, n in kept.counts if env == "beta"}
+    # deploy-beta #1 SUCCESS, #2 ROLLED_BACK (by #3, recorded after it), #3 the rollback
+    assert beta == {
+        ("deploy", "SUCCESS"): 1,
+        ("deploy", "ROLLED_BACK"): 1,
+        ("rollback", "SUCCESS"): 1,
+    }
+    steps = [(env, bad) for env, _, bad in kept.transitions]
+    assert steps == [("beta", True), ("beta", False), ("test", True)]
+
+
+def test_replay_of_recorded_history_keeps_what_recording_kept(store_url: str) -> None:
+    """Migration 0005 replays the deployments recorded before it; the result must be the facts
+    the live path keeps one deployment at a time."""
+    store = SqlStore.from_url(store_url)
+    try:
+        record_ledger(store)
+        end = datetime.now(UTC) + timedelta(seconds=1)
+        live = store.ledger_facts(start=end - timedelta(days=1), end=end)
+        with store.engine.begin() as conn:
+            conn.execute(sa.text("DELETE FROM service_changes"))
+            conn.execute(sa.text("DELETE FROM deployment_facts"))
+        assert store.ledger_facts(start=end - timedelta(days=1), end=end).counts == ()
+        with store.engine.begin() as conn:
+            facts.replay(conn)
+        replayed = store.ledger_facts(start=end - timedelta(days=1), end=end)
+    finally:
+        store.close()
+    assert replayed == live
+    assert len(live.changes) > 0
+
+
+# A random ledger: two environments, three services with five published builds each; each
+# deployment picks builds, a result, an ECS rollout outcome and whether it is a rollback.
+_deployment = st.tuples(
+    st.sampled_from(["test", "beta"]),
+    st.tuples(*(st.integers(1, 3) for _ in range(3))),
+    st.sampled_from(["SUCCESS", "SUCCESS", "SUCCESS", "FAILURE"]),
+    st.sampled_from([None, None, "COMPLETED", "FAILED", "ROLLED_BACK"]),
+    st.booleans(),
+)
+
+
+_NAMES = ("api", "web", "worker")
+
+
+@functools.cache
+def _published_store() -> Path:
+    """A migrated SQLite file holding builds 1-3 of each service (copied for every example:
+    migrating a new file per example would take most of the test's time)."""
+    path = Path(tempfile.mkdtemp(prefix="insight-facts-")) / "template.db"
+    store = SqlStore.from_url(f"sqlite:///{path}")
+    try:
+        for name in _NAMES:
+            for build in (1, 2, 3):
+                entry = service_build(name, build)
+                store.publish(Manifest(job=f"{name}-build", number=build, services=[entry]))
+        with store.engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        store.close()
+    return path
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(ledger=st.lists(_deployment, min_size=1, max_size=14), split=st.integers(0, 14))
+def test_kept_facts_equal_the_facts_of_the_whole_history(
+    ledger: list[tuple[str, tuple[int, ...], str, str | None, bool]], split: int
+) -> None:
+    names = _NAMES
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "store.db"
+        shutil.copyfile(_published_store(), path)
+        store = SqlStore.from_url(f"sqlite:///{path}")
+        try:
+            numbers: dict[str, int] = {}
+            for env, builds, result, rollout, rollback in ledger:
+                numbers[env] = numbers.get(env, 0) + 1
+                info: DeploymentInfo = deployment_info(
+                    kind="rollback" if rollback else "deploy",
+                    rollout=None if rollout is None else {"api": rollout},
+                )
+                store.publish(
+                    Manifest(
+                        job=f"deploy-{env}",
+                        number=numbers[env],
+                        environment=env,
+                        result=result,
+                        services=[service_build(n, b) for n, b in zip(names, builds, strict=True)],
+                        deployment=info,
+                    )
+                )
+            events = _records_as_events(store)
+            times = sorted(e.at for e in events)
+            start = times[min(split, len(times) - 1)]
+            end = times[-1] + timedelta(seconds=1)
+            kept = store.ledger_facts(start=start, end=end)
+        finally:
+            store.close()
+    expected = facts_of(events, start=start, end=end)
+    assert kept.counts == expected.counts
+    assert kept.transitions == expected.transitions
+    assert kept.changes == expected.changes
 
 
 def test_metrics_over_the_service(start_service: StartService) -> None:
