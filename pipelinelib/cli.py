@@ -147,6 +147,19 @@ def promotion_options(f: F) -> F:
     return f
 
 
+def _instant_option(raw: str | None, option: str) -> str | None:
+    """An RFC 3339 text as given, or milliseconds since the epoch (Jenkins' ``currentBuild.
+    startTimeInMillis``, workflow-support RunWrapper) as RFC 3339 UTC."""
+    if raw is None or not raw.strip().isdigit():
+        return raw
+    if len(raw.strip()) > 15:
+        raise InvalidInputError(f"{option}: {raw[:20]!r} is not milliseconds since the epoch")
+    from datetime import UTC, datetime
+
+    moment = datetime.fromtimestamp(int(raw) / 1000, UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def promotion_arguments(
     kind: str, reason: str | None, skip_order: bool, override_freeze: bool, holder: str | None
 ) -> dict[str, Any]:
@@ -1189,6 +1202,12 @@ def serve_cmd(
     is_flag=True,
     help="Record that the environment was destroyed (an empty deployment; no import needed).",
 )
+@click.option(
+    "--started-at",
+    help="When this deploy build started, for the history's duration: RFC 3339 "
+    "(2026-11-29T10:00:00Z) or milliseconds since the epoch (Jenkins' "
+    "currentBuild.startTimeInMillis).",
+)
 @promotion_options
 @click.option(
     "--check",
@@ -1210,6 +1229,7 @@ def record_deployment_cmd(
     deployed_by: str | None,
     rollout_file: Path | None,
     destroyed: bool,
+    started_at: str | None,
     kind: str,
     reason: str | None,
     skip_order: bool,
@@ -1257,6 +1277,7 @@ def record_deployment_cmd(
             destroyed=destroyed,
             **promotion_arguments(kind, reason, skip_order, override_freeze, lock_holder),
             check_only=check_only,
+            started_at=_instant_option(started_at, "--started-at"),
         )
     deployed = result.deployment
     if check_only:

@@ -565,11 +565,12 @@ class HistoryRow:
 
     @property
     def duration(self) -> timedelta | None:
-        """How long the deploy took; None: the ledger records no start time yet."""
+        """How long the deploy took: from the deploy build's start (``deployment.started_at``,
+        record-deployment ``--started-at``) to its recording; None when no start was recorded."""
         started = getattr(self.record.deployment, "started_at", None)
         if not started or self.record.recorded_at is None:
             return None
-        return self.record.recorded_at - datetime.fromisoformat(str(started))
+        return max(self.record.recorded_at - datetime.fromisoformat(str(started)), timedelta(0))
 
     def to_dict(self) -> dict[str, Any]:
         duration = self.duration
@@ -622,8 +623,9 @@ def history_lines(page: HistoryPage) -> list[str]:
         when = r.recorded_at.strftime("%Y-%m-%d %H:%M") if r.recorded_at else "-"
         kind = " rollback" if row.kind == "rollback" else ""
         who = f" by {row.requested_by}" if row.requested_by else ""
+        took = f" in {human_duration(row.duration)}" if row.duration is not None else ""
         lines.append(
-            f"{when}  {r.environment:<10} {row.outcome:<11} {r.job} #{r.number}{kind}{who}"
+            f"{when}  {r.environment:<10} {row.outcome:<11} {r.job} #{r.number}{kind}{who}{took}"
         )
         lines.append(f"{'':<17} {r.subject}")
         if row.approvals:

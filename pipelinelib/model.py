@@ -214,23 +214,33 @@ def _commit_message(value: Any) -> str | None:
     return _text(value, MAX_TEXT, "commit message")
 
 
-def _commit_time(value: Any) -> str | None:
-    """RFC 3339 with an offset (``git log --format=%cI``), kept as text so the manifest's content
-    hash is stable; normalised to UTC ``...Z`` so equal instants compare equal."""
+def _instant(value: Any, field: str) -> str | None:
+    """RFC 3339 with an offset, kept as text so the manifest's content hash is stable;
+    normalised to UTC ``...Z`` so equal instants compare equal."""
     if value is None:
         return None
     if not isinstance(value, str) or len(value) > 64:
-        raise InvalidInputError("commit_time must be an RFC 3339 date-time text")
+        raise InvalidInputError(f"{field} must be an RFC 3339 date-time text")
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         raise InvalidInputError(
-            f"commit_time must be an RFC 3339 date-time such as 2026-11-29T10:00:00Z, "
+            f"{field} must be an RFC 3339 date-time such as 2026-11-29T10:00:00Z, "
             f"not {value[:40]!r}"
         ) from None
     if parsed.tzinfo is None:
-        raise InvalidInputError(f"commit_time {value[:40]!r} needs an offset (Z or +HH:MM)")
+        raise InvalidInputError(f"{field} {value[:40]!r} needs an offset (Z or +HH:MM)")
     return parsed.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _commit_time(value: Any) -> str | None:
+    """``git log --format=%cI``: see :func:`_instant`."""
+    return _instant(value, "commit_time")
+
+
+def _started_at(value: Any) -> str | None:
+    """When the deploy build started (Jenkins ``currentBuild.startTimeInMillis``)."""
+    return _instant(value, "deployment.started_at")
 
 
 def _display_name(value: Any) -> str | None:
@@ -520,6 +530,7 @@ _DEPLOYMENT_FIELDS = {
     "skip_order",
     "override_freeze",
     "lock",
+    "started_at",
 }
 
 
@@ -534,7 +545,8 @@ class DeploymentInfo:
     source is an earlier deployment of the same environment); ``reason`` why (a rollback's);
     ``requested_by`` who asked for it; ``approvals`` the recorded approvals it went out with;
     ``skip_order`` / ``override_freeze`` the reasons given for skipping the declared upstream
-    or deploying inside a freeze window; ``lock`` the holder of the environment lock it held.
+    or deploying inside a freeze window; ``lock`` the holder of the environment lock it held;
+    ``started_at`` when the deploy build started (RFC 3339; history's duration).
     The new fields appear in JSON only when set, so manifests recorded before keep their hash.
     """
 
@@ -548,6 +560,7 @@ class DeploymentInfo:
     skip_order: str | None = attrs.field(default=None, converter=_skip_order)
     override_freeze: str | None = attrs.field(default=None, converter=_override_freeze)
     lock: str | None = attrs.field(default=None, converter=_holder)
+    started_at: str | None = attrs.field(default=None, converter=_started_at)
 
     @property
     def is_rollback(self) -> bool:
@@ -561,7 +574,14 @@ class DeploymentInfo:
         }
         if self.kind != "deploy":
             data["kind"] = self.kind
-        for key in ("reason", "requested_by", "skip_order", "override_freeze", "lock"):
+        for key in (
+            "reason",
+            "requested_by",
+            "skip_order",
+            "override_freeze",
+            "lock",
+            "started_at",
+        ):
             if getattr(self, key) is not None:
                 data[key] = getattr(self, key)
         if self.approvals:
@@ -586,6 +606,7 @@ class DeploymentInfo:
             skip_order=data.get("skip_order"),
             override_freeze=data.get("override_freeze"),
             lock=data.get("lock"),
+            started_at=data.get("started_at"),
         )
 
 

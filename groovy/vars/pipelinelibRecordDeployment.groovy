@@ -14,7 +14,9 @@ import io.pipelinelib.Args
  * control (docs/promotion.md): reason, skipOrder (true: a hotfix skipping the declared upstream,
  * needs reason), overrideFreeze (true: inside a freeze window, needs reason); check (true: run
  * every check the store would make - order, lock, freeze, approvals - and record, clear and
- * archive nothing; deploy jobs run it before they apply).
+ * archive nothing; deploy jobs run it before they apply); startedAt (milliseconds since the
+ * epoch; default currentBuild.startTimeInMillis, workflow-support RunWrapper) for the history's
+ * duration.
  */
 def call(Map args = [:]) {
     String importDir = args.importDir ?: 'import'
@@ -37,6 +39,10 @@ def call(Map args = [:]) {
     if (problem == null && (args.skipOrder || args.overrideFreeze) && !args.reason) {
         problem = 'skipOrder and overrideFreeze need a reason'
     }
+    Object startedAt = args.startedAt != null ? args.startedAt : currentBuild.startTimeInMillis
+    if (problem == null && !(startedAt.toString() ==~ '^[0-9]{1,15}$')) {
+        problem = 'startedAt must be milliseconds since the epoch'
+    }
     if (problem != null) {
         error("pipelinelibRecordDeployment: ${problem}")
     }
@@ -56,6 +62,7 @@ def call(Map args = [:]) {
     if (args.destroyed == true) {
         argv << '--destroyed'
     }
+    argv << "--started-at=${startedAt}".toString()
     if (args.reason != null) {
         argv << "--reason=${args.reason}".toString()
     }

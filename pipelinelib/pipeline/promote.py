@@ -246,8 +246,12 @@ def record_deployment(
     override_freeze: str | None = None,
     lock_holder: str | None = None,
     check_only: bool = False,
+    started_at: str | None = None,
 ) -> DeploymentResult:
     """Record this deploy build with the imported manifest unchanged, and re-archive it.
+
+    ``started_at``: when the deploy build started (RFC 3339 with an offset), so the history
+    shows how long the deployment took; None leaves the duration unknown.
 
     The store checks that the services are exactly the source build's (or published service
     builds, and declared overrides); nothing is recorded otherwise. A rollout with a service
@@ -299,6 +303,7 @@ def record_deployment(
             reason=reason,
             skip_order=skip_order,
             override_freeze=override_freeze,
+            started_at=started_at,
             **controls,
         ),
     )

@@ -192,9 +192,12 @@ def _run_rollback(
     deployed_by: str | None,
     holder: str,
 ) -> Manifest:
+    from datetime import UTC, datetime
+
     from pipelinelib.pipeline.deploy import orchestrate
     from pipelinelib.pipeline.promote import import_artifacts, record_deployment
 
+    started = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     env = config.get(plan.environment)
     import_artifacts(
         store,
@@ -229,4 +232,5 @@ def _run_rollback(
         rollout=rollout,
         deployed_by=deployed_by,
         lock_holder=holder,
+        started_at=started,
     ).deployment

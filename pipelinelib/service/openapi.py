@@ -130,6 +130,13 @@ def document() -> dict[str, Any]:
                     "skip_order": {"type": "string", "nullable": True, "maxLength": 1000},
                     "override_freeze": {"type": "string", "nullable": True, "maxLength": 1000},
                     "lock": {"type": "string", "nullable": True, "maxLength": 300},
+                    "started_at": {
+                        "type": "string",
+                        "nullable": True,
+                        "format": "date-time",
+                        "maxLength": 64,
+                        "description": "when the deploy build started (RFC 3339 with an offset)",
+                    },
                     "rollout": {
                         "type": "object",
                         "nullable": True,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -288,3 +289,32 @@ def test_destroyed_environment_shows_nothing_running(
     status = run_cli(["status", "--db", db])
     assert "test: destroy-test #1 destroyed test" in status.stdout
     assert "(nothing running: destroyed)" in status.stdout
+
+
+def test_history_shows_how_long_a_deployment_took(
+    run_cli: CliRunner, db: str, tmp_path: Path
+) -> None:
+    """Jenkins passes the deploy build's start as milliseconds (currentBuild.startTimeInMillis);
+    the history's duration runs from there to the recording."""
+    ws = tmp_path / "t"
+    _import(run_cli, db, ws / "import", "--from", "service1-build")
+    started = datetime.now(UTC) - timedelta(minutes=4)
+    millis = str(int(started.timestamp() * 1000))
+    recorded = _record(run_cli, db, ws, "test", "deploy-test", 1, "--started-at", millis, "--json")
+    assert recorded.exit_code == 0, recorded.stderr
+    stamp = json.loads(recorded.stdout)["deployment"]["started_at"]
+    assert abs(datetime.fromisoformat(stamp) - started) < timedelta(milliseconds=2)
+    assert _record(run_cli, db, ws, "test", "deploy-test", 2).exit_code == 0  # no start given
+
+    shown = run_cli(["history", "--db", db, "--environment", "test", "--json"])
+    assert shown.exit_code == 0, shown.stderr
+    took = {d["number"]: d["duration_seconds"] for d in json.loads(shown.stdout)["deployments"]}
+    assert took[2] is None
+    assert 240 <= took[1] < 300
+    text = run_cli(["history", "--db", db, "--environment", "test"]).stdout
+    assert " in 4m" in text
+
+    for bad in ("yesterday", "2026-11-29T10:00:00", "9" * 16):
+        refused = _record(run_cli, db, ws, "test", "deploy-test", 3, "--started-at", bad)
+        assert refused.exit_code == 2, (bad, refused.stdout)
+        assert "started" in refused.stderr, refused.stderr

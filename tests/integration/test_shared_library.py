@@ -40,6 +40,10 @@ ENVIRONMENTS_JSON = json.dumps(
 SCRIPT_RE = re.compile(r'pipelinelib( "\$PL_ARG_[0-9]+")*')
 HOSTILE_COMMIT = "Fix 'quoted' login ${not interpolated}\n\n$(touch /tmp/" + MARKER + "-lib) `id`"
 
+# The deploy build's start as the harness's currentBuild reports it (RunWrapper
+# startTimeInMillis, 2026-11-01T00:00:00Z): record-deployment gets it for the history's duration.
+HARNESS_BUILD_START = "--started-at=1793491200000"
+
 
 class Run:
     """One batch of scenarios, run by one Groovy process; results and argv logs by name."""
@@ -521,6 +525,7 @@ def test_record_deployment_passes_the_display_name_as_one_argument(run: Run) -> 
             "--import-dir=import",
             "--output-dir=output",
             "--display-name=12-Fix 'it' ${x} $(id)",
+            HARNESS_BUILD_START,
         ]
     ]
     assert run.calls("record", "archiveArtifacts")[0]["artifacts"] == (
@@ -544,6 +549,7 @@ def test_wait_rollout_outcome_reaches_record_deployment_as_a_file(run: Run) -> N
             "--import-dir=import",
             "--output-dir=output",
             "--rollout=rollout.json",
+            HARNESS_BUILD_START,
         ]
     ]
     assert run.argv("record-destroyed") == [
@@ -553,6 +559,7 @@ def test_wait_rollout_outcome_reaches_record_deployment_as_a_file(run: Run) -> N
             "--import-dir=import",
             "--output-dir=output",
             "--destroyed",
+            HARNESS_BUILD_START,
         ]
     ]
     assert "invalid rollout file '/etc/passwd'" in (run.result("bad-rollout-file")["error"] or "")
@@ -652,6 +659,7 @@ def test_hostile_values_reach_the_cli_as_single_arguments(run: Run, shell: str) 
                 "--import-dir=import",
                 "--output-dir=output",
                 f"--display-name={value}",
+                HARNESS_BUILD_START,
             ],
         ], value
         # The shell text is pipelinelib "$PL_ARG_0" ... whatever the value: it never saw it.
@@ -728,6 +736,7 @@ def test_approvals_rollback_and_overrides_reach_the_cli(run: Run) -> None:
             "--environment=live",
             "--import-dir=import",
             "--output-dir=output",
+            HARNESS_BUILD_START,
             "--check",
         ]
     ]

@@ -22,7 +22,7 @@
 //   readJSON        pipeline-utility-steps (ReadJSONStep): file, text, returnPojo
 //   slackSend       slack (SlackSendStep): message, color, channel, failOnError, ... (subset)
 //   currentBuild    workflow-support RunWrapper: displayName, description, result (settable),
-//                   currentResult, number (read-only)
+//                   currentResult, number, startTimeInMillis (read-only)
 //   env             workflow-cps EnvActionImpl: values are stored as Strings, null removes
 //   params          workflow-cps ParamsVariable: an unmodifiable Map
 //
@@ -65,6 +65,8 @@ class RunWrapper {
     String description
     private String result = null
     final int number = 7
+    /** RunWrapper.getStartTimeInMillis (workflow-support 2.x RunWrapper.java): Run's start. */
+    final long startTimeInMillis = 1793491200000L  // 2026-11-01T00:00:00Z
 
     String getResult() { result }
 
