@@ -11,6 +11,10 @@ the shared machine hits all alike. Then p50/p99 at concurrency 1 (one keep-alive
 (pipelinelib/service/choices_cache.py): each request reads the job's generation (one
 primary-key row) and formats nothing.
 
+Each round prints the 1-minute load average when it starts, and the run ends with the share of
+CPU time the hypervisor gave to other guests (``steal`` in ``/proc/stat``): on a shared virtual
+machine both decide the figures as much as the server does.
+
 Goals (issue 18): minimum of the 10 runs >= 2,000 req/s; median >= 60% of the same server's
 ``/healthz``; p99 at concurrency 1 <= 5 ms.
 
@@ -20,6 +24,7 @@ Run: ``.venv/bin/python -m bench choices_runs`` (wrk: ``make bench`` installs it
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
 import shutil
 import statistics
@@ -65,6 +70,25 @@ def _wrk(port: int, path: str) -> float:
     return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
 
 
+def cpu_times() -> list[int]:
+    """The aggregate ``cpu`` line of ``/proc/stat`` (clock ticks: user, nice, system, idle,
+    iowait, irq, softirq, steal, ...); empty where there is no ``/proc``."""
+    try:
+        with open("/proc/stat", encoding="ascii") as handle:
+            return [int(v) for v in handle.readline().split()[1:]]
+    except OSError:
+        return []
+
+
+def steal_share(before: list[int], after: list[int]) -> float | None:
+    """Fraction of the CPU time between two :func:`cpu_times` readings that the hypervisor gave
+    to other guests (``steal``, the 8th field; proc(5)); None when it is not reported."""
+    if len(before) < 8 or len(after) < 8:
+        return None
+    total = sum(after[:8]) - sum(before[:8])
+    return (after[7] - before[7]) / total if total > 0 else None
+
+
 def main() -> None:
     if shutil.which("wrk") is None:
         print("wrk is not installed: run `bash scripts/install-tools.sh bench` (make bench does)")
@@ -87,9 +111,14 @@ def main() -> None:
     try:
         for proc in procs.values():
             latency(proc.port, CHOICES, 300)  # warm every worker and its cache
-        for _ in range(RUNS):
+        ticks = cpu_times()
+        for n in range(RUNS):
+            print(f"round {n + 1}: load average {os.getloadavg()[0]:.1f}", flush=True)
             for name, proc in procs.items():
                 runs[name].append((_wrk(proc.port, CHOICES), _wrk(proc.port, "/healthz")))
+        steal = steal_share(ticks, cpu_times())
+        if steal is not None:
+            print(f"CPU steal during the rounds: {steal:.0%} (time the hypervisor ran others)")
         for name, proc in procs.items():
             choices = [c for c, _ in runs[name]]
             ratios = [c / h for c, h in runs[name]]
