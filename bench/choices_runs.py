@@ -23,6 +23,7 @@ Run: ``.venv/bin/python -m bench choices_runs`` (wrk: ``make bench`` installs it
 
 from __future__ import annotations
 
+import http.client
 import importlib.util
 import os
 import re
@@ -89,6 +90,20 @@ def steal_share(before: list[int], after: list[int]) -> float | None:
     return (after[7] - before[7]) / total if total > 0 else None
 
 
+def ratio_summary(runs: list[tuple[float, float]]) -> str:
+    """Median of choices / ``/healthz`` over the runs (req/s of the same round). A run whose
+    ``/healthz`` got no answer within wrk's 2 s timeout (0 req/s) has no ratio: counted apart."""
+    ratios = [c / h for c, h in runs if h > 0]
+    unanswered = len(runs) - len(ratios)
+    note = f"; {unanswered} run(s) with /healthz at 0 req/s left out" if unanswered else ""
+    if not ratios:
+        return "no run with /healthz answered" + note
+    return (
+        f"median of choices / /healthz {statistics.median(ratios):.2f}x "
+        f"(per run {min(ratios):.2f}-{max(ratios):.2f}){note}"
+    )
+
+
 def main() -> None:
     if shutil.which("wrk") is None:
         print("wrk is not installed: run `bash scripts/install-tools.sh bench` (make bench does)")
@@ -119,20 +134,24 @@ def main() -> None:
         steal = steal_share(ticks, cpu_times())
         if steal is not None:
             print(f"CPU steal during the rounds: {steal:.0%} (time the hypervisor ran others)")
-        for name, proc in procs.items():
+        for name in procs:
             choices = [c for c, _ in runs[name]]
-            ratios = [c / h for c, h in runs[name]]
-            p50, p99 = percentiles(latency(proc.port, CHOICES, 1000))
             print(f"{name}: choices req/s per run: " + ", ".join(f"{c:.0f}" for c in choices))
             print(
                 f"{name}: /healthz req/s per run: " + ", ".join(f"{h:.0f}" for _, h in runs[name])
             )
             print(
                 f"{name}: choices minimum {min(choices):.0f}, median "
-                f"{statistics.median(choices):.0f} req/s; median of choices / /healthz "
-                f"{statistics.median(ratios):.2f}x (per run {min(ratios):.2f}-{max(ratios):.2f}); "
-                f"concurrency 1: p50 {p50 * 1000:.2f} ms, p99 {p99 * 1000:.2f} ms"
+                f"{statistics.median(choices):.0f} req/s; {ratio_summary(runs[name])}",
+                flush=True,
             )
+        for name, proc in procs.items():
+            try:
+                p50, p99 = percentiles(latency(proc.port, CHOICES, 1000))
+            except (OSError, http.client.HTTPException) as exc:  # e.g. a reset keep-alive
+                print(f"{name}: concurrency 1 failed: {exc!r}")
+                continue
+            print(f"{name}: concurrency 1: p50 {p50 * 1000:.2f} ms, p99 {p99 * 1000:.2f} ms")
     finally:
         for proc in procs.values():
             proc.stop()

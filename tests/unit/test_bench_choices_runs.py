@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.choices_runs import steal_share
+from bench.choices_runs import ratio_summary, steal_share
 
 # user nice system idle iowait irq softirq steal guest guest_nice, in clock ticks
 BEFORE = [100, 0, 50, 800, 0, 0, 10, 40, 0, 0]
@@ -24,3 +24,13 @@ def test_guest_time_is_not_counted_twice() -> None:
 @pytest.mark.parametrize("after", [[], BEFORE[:7], BEFORE])
 def test_none_without_steal_or_elapsed_time(after: list[int]) -> None:
     assert steal_share(BEFORE if after else [], after) is None
+
+
+def test_ratio_summary_leaves_out_runs_whose_baseline_got_no_answer() -> None:
+    # 2026-11-29: a /healthz run at 0 req/s (every request past wrk's timeout) crashed the report
+    summary = ratio_summary([(50.0, 100.0), (0.0, 0.0), (90.0, 100.0)])
+    assert summary == (
+        "median of choices / /healthz 0.70x (per run 0.50-0.90); "
+        "1 run(s) with /healthz at 0 req/s left out"
+    )
+    assert ratio_summary([(3.0, 0.0)]).startswith("no run with /healthz answered")
