@@ -354,8 +354,7 @@ def metrics_of(
         since: dict[str, datetime | None] = {}
         for env, at, bad in steps:
             if bad:
-                since.setdefault(env, None)
-                if since[env] is None:
+                if since.get(env) is None:
                     since[env] = at
             else:
                 began = since.get(env)

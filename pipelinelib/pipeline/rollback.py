@@ -197,7 +197,7 @@ def _run_rollback(
     from pipelinelib.pipeline.deploy import orchestrate
     from pipelinelib.pipeline.promote import import_artifacts, record_deployment
 
-    started = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    started = datetime.now(UTC).isoformat()  # DeploymentInfo normalises it to ...Z
     env = config.get(plan.environment)
     import_artifacts(
         store,

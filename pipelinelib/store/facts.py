@@ -24,13 +24,22 @@ from __future__ import annotations
 import json
 import zlib
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from pipelinelib.insight import ChangeFact, LedgerFacts, own_outcome
+from pipelinelib.insight import (
+    ChangeFact,
+    Event,
+    LedgerFacts,
+    ServiceChange,
+    facts_of,
+    outcomes,
+    own_outcome,
+)
+from pipelinelib.store.sql_ledger import utc
 
 deployment_facts = sa.table(
     "deployment_facts",
@@ -60,14 +69,6 @@ def environment_lock_key(environment: str) -> int:
     """The PostgreSQL advisory lock key of an environment's deployments (a signed 32-bit CRC)."""
     value = zlib.crc32(_LOCK_PREFIX + environment.encode("utf-8"))
     return value - (1 << 32) if value >= 1 << 31 else value
-
-
-def _utc(value: datetime | str | None) -> datetime | None:
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
 
 
 def record(
@@ -233,19 +234,19 @@ def read(
     ).all()
     return LedgerFacts(
         counts=tuple((r[0], r[1], r[2], r[3], int(r[4])) for r in counts),
-        transitions=tuple((r[0], _utc(r[1]) or start, bool(r[2])) for r in transitions),
+        transitions=tuple((r[0], utc(r[1]) or start, bool(r[2])) for r in transitions),
         changes=tuple(
             ChangeFact(
                 id=r[0],
                 environment=r[1],
                 service=r[2],
                 build=r[3],
-                at=_utc(r[4]) or start,
+                at=utc(r[4]) or start,
                 kind=r[5],
                 outcome=r[6],
                 changed=bool(r[7]),
                 first_running=bool(r[8]),
-                commit_time=_utc(r[9]),
+                commit_time=utc(r[9]),
             )
             for r in changes
         ),
@@ -255,15 +256,13 @@ def read(
 # --- replay: the deployments recorded before the tables existed ---------------------------------
 
 _BATCH = 500
-_FIRST_PAGE = sa.text(
+_PAGE = sa.text(
     "SELECT id, environment, created_at, result, summary FROM builds "
-    "WHERE environment IS NOT NULL ORDER BY created_at, id LIMIT :batch"
+    "WHERE environment IS NOT NULL AND id > :after ORDER BY id LIMIT :batch"
 )
-_NEXT_PAGE = sa.text(
-    "SELECT id, environment, created_at, result, summary FROM builds "
-    "WHERE environment IS NOT NULL AND (created_at > :at OR (created_at = :at AND id > :id)) "
-    "ORDER BY created_at, id LIMIT :batch"
-)
+_RAN = sa.text(
+    "SELECT build_id, service, service_build FROM build_services WHERE build_id IN :ids"
+).bindparams(sa.bindparam("ids", expanding=True))
 
 
 def _deployment_fields(summary: str | None) -> tuple[str, dict[str, str] | None]:
@@ -294,86 +293,68 @@ def _commit_times(conn: Connection) -> dict[tuple[str, int], datetime]:
 
 
 def replay(conn: Connection) -> None:
-    """Fill ``deployment_facts`` and ``service_changes`` for every recorded deployment, in
-    recording order (``created_at``, ``id``), with the rules of :func:`record` kept in memory."""
+    """Fill ``deployment_facts`` and ``service_changes`` for every recorded deployment: the
+    whole history read as events and judged by :func:`pipelinelib.insight.outcomes` and
+    :func:`pipelinelib.insight.facts_of`, the rules :func:`record` applies one at a time."""
     commit_times = _commit_times(conn)
-    succeeded: dict[str, list[tuple[int, str]]] = {}  # per environment, oldest first
-    outcome_of: dict[int, str] = {}
-    current: dict[tuple[str, str], int] = {}
-    running: set[tuple[str, str, int]] = set()
-    after: tuple[Any, int] | None = None
-    while True:
-        page = _FIRST_PAGE if after is None else _NEXT_PAGE
-        params: dict[str, Any] = {"batch": _BATCH}
-        if after is not None:
-            params.update(at=after[0], id=after[1])
-        rows = conn.execute(page, params).all()
-        if not rows:
-            break
-        after = (rows[-1][2], rows[-1][0])
+    shared: dict[tuple[str, int], ServiceChange] = {}  # one object per service build
+    events: list[Event] = []
+    after = 0
+    while rows := conn.execute(_PAGE, {"after": after, "batch": _BATCH}).all():
+        after = rows[-1][0]
         ran: dict[int, list[tuple[str, int]]] = {}
-        ids = [r[0] for r in rows]
-        for build_id, service, build in conn.execute(
-            sa.text(
-                "SELECT build_id, service, service_build FROM build_services "
-                "WHERE build_id IN :ids ORDER BY build_id, service"
-            ).bindparams(sa.bindparam("ids", expanding=True)),
-            {"ids": ids},
-        ):
+        for build_id, service, build in conn.execute(_RAN, {"ids": [r[0] for r in rows]}):
             ran.setdefault(build_id, []).append((service, build))
-        fact_rows: list[dict[str, Any]] = []
-        change_rows: list[dict[str, Any]] = []
         for build_id, environment, created_at, result, summary in rows:
-            at = _utc(created_at)
-            assert at is not None
             kind, rollout = _deployment_fields(summary)
-            outcome = own_outcome(result, rollout)
-            stack = succeeded.setdefault(environment, [])
-            if kind == "rollback" and outcome == "SUCCESS" and stack:
-                newest, newest_kind = stack[-1]
-                if newest_kind != "rollback":
-                    stack.pop()
-                    outcome_of[newest] = "ROLLED_BACK"
-            if outcome == "SUCCESS":
-                stack.append((build_id, kind))
-            outcome_of[build_id] = outcome
-            fact_rows.append(
-                {
-                    "build_id": build_id,
-                    "environment": environment,
-                    "at": at,
-                    "day": at.date().isoformat(),
-                    "kind": kind,
-                    "outcome": outcome,
-                }
+            services = []
+            for key in sorted(ran.get(build_id, ())):
+                if key not in shared:
+                    shared[key] = ServiceChange(*key, commit_times.get(key))
+                services.append(shared[key])
+            at = utc(created_at)
+            assert at is not None
+            events.append(
+                Event(
+                    id=build_id,
+                    environment=environment,
+                    at=at,
+                    result=result,
+                    kind=kind,
+                    rollout=rollout,
+                    services=tuple(services),
+                )
             )
-            for name, build in ran.get(build_id, ()):
-                where = (environment, name)
-                changed = current.get(where) != build
-                current[where] = build
-                first = outcome != "FAILURE" and (environment, name, build) not in running
-                if first:
-                    running.add((environment, name, build))
-                if changed or first:
-                    change_rows.append(
-                        {
-                            "build_id": build_id,
-                            "service": name,
-                            "environment": environment,
-                            "at": at,
-                            "service_build": build,
-                            "changed": changed,
-                            "first_running": first,
-                            "commit_time": commit_times.get((name, build)),
-                        }
-                    )
-        conn.execute(deployment_facts.insert(), fact_rows)
-        if change_rows:
-            conn.execute(service_changes.insert(), change_rows)
-    rolled_back = [i for i, o in outcome_of.items() if o == "ROLLED_BACK"]
-    for chunk in range(0, len(rolled_back), _BATCH):
-        conn.execute(
-            deployment_facts.update()
-            .where(deployment_facts.c.build_id.in_(rolled_back[chunk : chunk + _BATCH]))
-            .values(outcome="ROLLED_BACK")
-        )
+    if not events:
+        return
+    judged = outcomes(events)
+    end = max(e.at for e in events) + timedelta(seconds=1)
+    changes = facts_of(events, start=end, end=end, judged=judged).changes
+    fact_rows = [
+        {
+            "build_id": e.id,
+            "environment": e.environment,
+            "at": e.at,
+            "day": e.at.astimezone(UTC).date().isoformat(),
+            "kind": e.kind,
+            "outcome": judged[e.id],
+        }
+        for e in events
+    ]
+    change_rows = [
+        {
+            "build_id": c.id,
+            "service": c.service,
+            "environment": c.environment,
+            "at": c.at,
+            "service_build": c.build,
+            "changed": c.changed,
+            "first_running": c.first_running,
+            "commit_time": c.commit_time,
+        }
+        for c in changes
+    ]
+    for chunk in range(0, len(fact_rows), _BATCH):
+        conn.execute(deployment_facts.insert(), fact_rows[chunk : chunk + _BATCH])
+    for chunk in range(0, len(change_rows), _BATCH):
+        conn.execute(service_changes.insert(), change_rows[chunk : chunk + _BATCH])
