@@ -238,7 +238,7 @@ class LedgerFacts:
     """Everything the four keys of a window ``[start, end)`` need, in three small parts.
 
     ``counts``: ``(environment, UTC day, kind, outcome, deployments)`` of the window's
-    deployments. ``transitions``: ``(environment, at, failing)`` for every deployment before
+    deployments. ``transitions``: ``(environment, at, failing, deployment id)`` for every deployment before
     ``end`` whose outcome flips its environment between running well (SUCCESS) and failing
     (anything else), the first failing one of each environment included; ordered by environment
     and time. ``changes``: the :class:`ChangeFact` rows before ``end`` in recording order.
@@ -249,7 +249,7 @@ class LedgerFacts:
     """
 
     counts: tuple[tuple[str, str, str, str, int], ...]
-    transitions: tuple[tuple[str, datetime, bool], ...]
+    transitions: tuple[tuple[str, datetime, bool, int], ...]
     changes: tuple[ChangeFact, ...]
 
 
@@ -264,7 +264,7 @@ def facts_of(
     ordered = sorted(events, key=lambda e: (e.at, e.id))
     outcome = judged if judged is not None else outcomes(ordered)
     counts: dict[tuple[str, str, str, str], int] = {}
-    transitions: list[tuple[str, datetime, bool]] = []
+    transitions: list[tuple[str, datetime, bool, int]] = []
     failing: dict[str, bool] = {}
     current: dict[tuple[str, str], int] = {}
     running: set[tuple[str, str, int]] = set()
@@ -278,7 +278,7 @@ def facts_of(
             counts[key] = counts.get(key, 0) + 1
         bad = result != "SUCCESS"
         if bad != failing.get(event.environment, False):
-            transitions.append((event.environment, event.at, bad))
+            transitions.append((event.environment, event.at, bad, event.id))
             failing[event.environment] = bad
         for change in event.services:
             where = (event.environment, change.service)
@@ -304,7 +304,7 @@ def facts_of(
                 )
     return LedgerFacts(
         counts=tuple((*k, n) for k, n in sorted(counts.items())),
-        transitions=tuple(sorted(transitions, key=lambda t: (t[0], t[1]))),
+        transitions=tuple(sorted(transitions, key=lambda t: (t[0], t[1], t[3]))),
         changes=tuple(changes),
     )
 
@@ -379,7 +379,7 @@ def metrics_of(
         for env, day, kind, outcome, n in facts.counts:
             if environment is None or env == environment:
                 count(day, kind, outcome, n)
-        episodes(t for t in facts.transitions if environment is None or t[0] == environment)
+        episodes(t[:3] for t in facts.transitions if environment is None or t[0] == environment)
     else:
         changed = sorted((c for c in mine if c.changed), key=lambda c: (c.environment, c.at, c.id))
         for c in changed:
@@ -436,7 +436,7 @@ def report_of(
     from pipelinelib.ledger import order_environments
 
     last: dict[str, bool] = {}
-    for env, _, bad in facts.transitions:
+    for env, _, bad, _ in facts.transitions:
         last[env] = bad
     # the window's environments, and those still failing at its end
     names = {c[0] for c in facts.counts} | {env for env, bad in last.items() if bad}

@@ -12,8 +12,9 @@ the transaction that records it:
   (against the newest earlier changed row of that service there) or is the first deployment of
   that build there that did not fail.
 
-So reading a window costs a GROUP BY over its deployments, the outcome transitions (a window
-function over one index) and the change rows, never one row per (deployment, service).
+So reading a window costs a GROUP BY over its deployments (one covering index), the rows whose
+``flips`` is set (the outcome transitions, one index) and the change rows, never one row per
+(deployment, service).
 Deployments of one environment are recorded one at a time (PostgreSQL: an advisory lock per
 environment taken before the time is read; SQLite: one writer), so recording order is time
 order. :func:`replay` fills the tables for deployments recorded before the migration.
@@ -49,6 +50,7 @@ deployment_facts = sa.table(
     sa.column("day", sa.String),
     sa.column("kind", sa.String),
     sa.column("outcome", sa.String),
+    sa.column("flips", sa.Boolean),
 )
 service_changes = sa.table(
     "service_changes",
@@ -87,24 +89,45 @@ def record(
     ``services``: ``(name, build, commit time or None)`` of what it deployed.
     """
     outcome = own_outcome(result, rollout)
+    f = deployment_facts
+    newest_first = (f.c.at.desc(), f.c.build_id.desc())
     if kind == "rollback" and outcome == "SUCCESS":
         replaced = conn.execute(
-            sa.select(deployment_facts.c.build_id, deployment_facts.c.kind)
-            .where(
-                deployment_facts.c.environment == environment,
-                deployment_facts.c.outcome == "SUCCESS",
-            )
-            .order_by(deployment_facts.c.at.desc(), deployment_facts.c.build_id.desc())
+            sa.select(f.c.build_id, f.c.kind, f.c.at)
+            .where(f.c.environment == environment, f.c.outcome == "SUCCESS")
+            .order_by(*newest_first)
             .limit(1)
         ).one_or_none()
         if replaced is not None and replaced.kind != "rollback":
+            # It turns from running well to failing: its own flip and its successor's toggle.
+            after = conn.execute(
+                sa.select(f.c.build_id)
+                .where(
+                    f.c.environment == environment,
+                    sa.or_(
+                        f.c.at > replaced.at,
+                        sa.and_(f.c.at == replaced.at, f.c.build_id > replaced.build_id),
+                    ),
+                )
+                .order_by(f.c.at, f.c.build_id)
+                .limit(1)
+            ).scalar_one_or_none()
             conn.execute(
-                deployment_facts.update()
-                .where(deployment_facts.c.build_id == replaced.build_id)
-                .values(outcome="ROLLED_BACK")
+                f.update()
+                .where(f.c.build_id == replaced.build_id)
+                .values(outcome="ROLLED_BACK", flips=~f.c.flips)
             )
+            if after is not None:
+                conn.execute(f.update().where(f.c.build_id == after).values(flips=~f.c.flips))
+    previous = conn.execute(
+        sa.select(f.c.outcome)
+        .where(f.c.environment == environment)
+        .order_by(*newest_first)
+        .limit(1)
+    ).scalar_one_or_none()
+    was_failing = previous is not None and previous != "SUCCESS"
     conn.execute(
-        deployment_facts.insert(),
+        f.insert(),
         {
             "build_id": build_id,
             "environment": environment,
@@ -112,6 +135,7 @@ def record(
             "day": at.astimezone(UTC).date().isoformat(),
             "kind": kind,
             "outcome": outcome,
+            "flips": (outcome != "SUCCESS") != was_failing,
         },
     )
     entries = list(services)
@@ -192,24 +216,10 @@ def read(
         .group_by(f.c.environment, f.c.day, f.c.kind, f.c.outcome)
         .order_by(f.c.environment, f.c.day, f.c.kind, f.c.outcome)
     ).all()
-    failing = sa.case((f.c.outcome == "SUCCESS", 0), else_=1)
-    steps = (
-        sa.select(
-            f.c.environment,
-            f.c.at,
-            f.c.build_id,
-            failing.label("failing"),
-            sa.func.lag(failing)
-            .over(partition_by=f.c.environment, order_by=(f.c.at, f.c.build_id))
-            .label("before"),
-        )
-        .where(*where)
-        .subquery()
-    )
     transitions = conn.execute(
-        sa.select(steps.c.environment, steps.c.at, steps.c.failing)
-        .where(steps.c.failing != sa.func.coalesce(steps.c.before, 0))
-        .order_by(steps.c.environment, steps.c.at, steps.c.build_id)
+        sa.select(f.c.environment, f.c.at, f.c.outcome != "SUCCESS", f.c.build_id)
+        .where(f.c.flips == sa.true(), *where)
+        .order_by(f.c.environment, f.c.at, f.c.build_id)
     ).all()
     s = service_changes
     change_where = [s.c.at < end]
@@ -234,7 +244,7 @@ def read(
     ).all()
     return LedgerFacts(
         counts=tuple((r[0], r[1], r[2], r[3], int(r[4])) for r in counts),
-        transitions=tuple((r[0], utc(r[1]) or start, bool(r[2])) for r in transitions),
+        transitions=tuple((r[0], utc(r[1]) or start, bool(r[2]), int(r[3])) for r in transitions),
         changes=tuple(
             ChangeFact(
                 id=r[0],
@@ -329,7 +339,8 @@ def replay(conn: Connection) -> None:
         return
     judged = outcomes(events)
     end = max(e.at for e in events) + timedelta(seconds=1)
-    changes = facts_of(events, start=end, end=end, judged=judged).changes
+    facts = facts_of(events, start=end, end=end, judged=judged)
+    flipping = {t[3] for t in facts.transitions}
     fact_rows = [
         {
             "build_id": e.id,
@@ -338,6 +349,7 @@ def replay(conn: Connection) -> None:
             "day": e.at.astimezone(UTC).date().isoformat(),
             "kind": e.kind,
             "outcome": judged[e.id],
+            "flips": e.id in flipping,
         }
         for e in events
     ]
@@ -352,7 +364,7 @@ def replay(conn: Connection) -> None:
             "first_running": c.first_running,
             "commit_time": c.commit_time,
         }
-        for c in changes
+        for c in facts.changes
     ]
     for chunk in range(0, len(fact_rows), _BATCH):
         conn.execute(deployment_facts.insert(), fact_rows[chunk : chunk + _BATCH])

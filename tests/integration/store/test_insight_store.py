@@ -111,8 +111,40 @@ def test_a_rollback_changes_the_outcome_of_the_deployment_it_replaced(store_url:
         ("deploy", "ROLLED_BACK"): 1,
         ("rollback", "SUCCESS"): 1,
     }
-    steps = [(env, bad) for env, _, bad in kept.transitions]
+    steps = [(env, bad) for env, _, bad, _ in kept.transitions]
     assert steps == [("beta", True), ("beta", False), ("test", True)]
+
+
+def test_a_rollback_after_a_failed_deployment_keeps_one_failing_stretch(store_url: str) -> None:
+    """beta #1 SUCCESS, #2 FAILURE, #3 a rollback: #1 becomes ROLLED_BACK, so beta fails from #1
+    (not #2) until #3; the kept transitions must say so, as the whole history judges it."""
+    store = SqlStore.from_url(store_url)
+    try:
+        store.publish(Manifest(job="api-build", number=1, services=[service_build("api", 1)]))
+        for number, result, kind in (
+            (1, "SUCCESS", "deploy"),
+            (2, "FAILURE", "deploy"),
+            (3, "SUCCESS", "rollback"),
+        ):
+            store.publish(
+                Manifest(
+                    job="deploy-beta",
+                    number=number,
+                    environment="beta",
+                    result=result,
+                    services=[service_build("api", 1)],
+                    deployment=deployment_info(kind=kind),
+                )
+            )
+        events = _records_as_events(store)
+        end = datetime.now(UTC) + timedelta(seconds=1)
+        kept = store.ledger_facts(start=end - timedelta(days=1), end=end)
+    finally:
+        store.close()
+    expected = facts_of(events, start=end - timedelta(days=1), end=end)
+    assert kept.transitions == expected.transitions
+    ids = {e.id: n for n, e in enumerate(sorted(events, key=lambda e: e.at), start=1)}
+    assert [(ids[t[3]], t[2]) for t in kept.transitions] == [(1, True), (3, False)]
 
 
 def test_replay_of_recorded_history_keeps_what_recording_kept(store_url: str) -> None:

@@ -1,8 +1,10 @@
 """insight facts kept as deployments are recorded (issue 17)
 
-* ``deployment_facts``: one row per deployment: environment, time, UTC day, kind and the outcome
-  the metrics judge (SUCCESS, FAILURE, ROLLED_BACK). A later rollback changes the outcome of the
-  deployment it replaced in the transaction that records the rollback.
+* ``deployment_facts``: one row per deployment: environment, time, UTC day, kind, the outcome
+  the metrics judge (SUCCESS, FAILURE, ROLLED_BACK) and ``flips``: whether that outcome turns its
+  environment from running well to failing or back (time to restore reads only those rows). A
+  later rollback changes the outcome of the deployment it replaced, and both rows' ``flips``, in
+  the transaction that records the rollback.
 * ``service_changes``: one row per (deployment, service) that changed the service's build in its
   environment or was the first deployment of that build there that did not fail, with the
   build's commit time: what lead time and the per-service metrics read.
@@ -36,8 +38,17 @@ def upgrade() -> None:
         sa.Column("day", sa.String(10), nullable=False),
         sa.Column("kind", sa.String(16), nullable=False),
         sa.Column("outcome", sa.String(16), nullable=False),
+        sa.Column("flips", sa.Boolean, nullable=False),
     )
-    op.create_index("ix_deployment_facts_at", "deployment_facts", ["at", "environment"])
+    # covers the window's GROUP BY (no row lookups)
+    op.create_index(
+        "ix_deployment_facts_at",
+        "deployment_facts",
+        ["at", "environment", "day", "kind", "outcome"],
+    )
+    op.create_index(
+        "ix_deployment_facts_flips", "deployment_facts", ["flips", "environment", "at", "build_id"]
+    )
     op.create_index(
         "ix_deployment_facts_environment", "deployment_facts", ["environment", "at", "build_id"]
     )
