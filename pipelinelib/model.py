@@ -165,6 +165,11 @@ def env_key(service: str) -> str:
     return validate_service_name(service).upper().replace("-", "_")
 
 
+#: Unicode's general category Cc ("control"), which is exactly U+0000-U+001F and U+007F-U+009F
+#: (Unicode 15, UnicodeData.txt); tests/unit check it against unicodedata for every code point.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
 def subject_of(display_name: str | None, number: int) -> str:
     """The first line of a display name, control characters removed, at most 120 characters.
 
@@ -176,7 +181,7 @@ def subject_of(display_name: str | None, number: int) -> str:
         return f"#{number}"
     lines = display_name.strip().splitlines()
     first = lines[0] if lines else ""
-    first = "".join(c for c in first if unicodedata.category(c) != "Cc").strip()
+    first = CONTROL_CHARACTERS.sub("", first).strip()
     return fit_subject(first) if first else f"#{number}"
 
 

@@ -204,3 +204,18 @@ def test_a_non_ascii_display_name_is_cut_by_the_form_limit_too() -> None:
     assert display_name_form_bytes(name) <= DISPLAY_NAME_FORM_BYTES
     assert display_name_form_bytes(name) > DISPLAY_NAME_FORM_BYTES - 200
     assert name.endswith(f"of {len(text):,} characters shown; the whole text is in manifest.json]")
+
+
+def test_a_subject_drops_exactly_the_unicode_control_characters() -> None:
+    """subject_of removes category Cc with a regular expression (the board renders thousands of
+    subjects); it must be the same set as unicodedata's, code point by code point."""
+    import sys
+    import unicodedata
+
+    from pipelinelib.model import CONTROL_CHARACTERS
+
+    for code in range(sys.maxunicode + 1):
+        char = chr(code)
+        matched = CONTROL_CHARACTERS.fullmatch(char) is not None
+        assert matched == (unicodedata.category(char) == "Cc"), hex(code)
+    assert subject_of("a\x1b[31mred\x9b tab\there\u200b", 7) == "a[31mred tabhere\u200b"
