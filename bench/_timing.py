@@ -29,3 +29,28 @@ def report(name: str, baseline_name: str, baseline: float, measured: float) -> s
         f"{name}: {measured * 1000:.1f} ms median vs {baseline_name} {baseline * 1000:.1f} ms "
         f"-> ratio {measured / baseline:.2f}x"
     )
+
+
+def cpu_times() -> list[int]:
+    """The aggregate ``cpu`` line of ``/proc/stat`` (clock ticks: user, nice, system, idle,
+    iowait, irq, softirq, steal, ...); empty where there is no ``/proc``."""
+    try:
+        with open("/proc/stat", encoding="ascii") as handle:
+            return [int(v) for v in handle.readline().split()[1:]]
+    except OSError:
+        return []
+
+
+def steal_share(before: list[int], after: list[int]) -> float | None:
+    """Fraction of the CPU time between two :func:`cpu_times` readings that the hypervisor gave
+    to other guests (``steal``, the 8th field; proc(5)); None when it is not reported."""
+    if len(before) < 8 or len(after) < 8:
+        return None
+    total = sum(after[:8]) - sum(before[:8])
+    return (after[7] - before[7]) / total if total > 0 else None
+
+
+def steal_note(before: list[int]) -> str:
+    """``"3%"`` of CPU steal since ``before`` (a :func:`cpu_times` reading), or why not known."""
+    share = steal_share(before, cpu_times())
+    return "not reported (no /proc/stat)" if share is None else f"{share:.0%}"

@@ -35,6 +35,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from bench._timing import cpu_times, steal_share
 from bench.service import CHOICES, TOKEN, fill, latency, percentiles, production_argv, start
 
 RUNS = 10
@@ -69,25 +70,6 @@ def _wrk(port: int, path: str) -> float:
     ).stdout
     assert "Non-2xx" not in out, out
     return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-
-
-def cpu_times() -> list[int]:
-    """The aggregate ``cpu`` line of ``/proc/stat`` (clock ticks: user, nice, system, idle,
-    iowait, irq, softirq, steal, ...); empty where there is no ``/proc``."""
-    try:
-        with open("/proc/stat", encoding="ascii") as handle:
-            return [int(v) for v in handle.readline().split()[1:]]
-    except OSError:
-        return []
-
-
-def steal_share(before: list[int], after: list[int]) -> float | None:
-    """Fraction of the CPU time between two :func:`cpu_times` readings that the hypervisor gave
-    to other guests (``steal``, the 8th field; proc(5)); None when it is not reported."""
-    if len(before) < 8 or len(after) < 8:
-        return None
-    total = sum(after[:8]) - sum(before[:8])
-    return (after[7] - before[7]) / total if total > 0 else None
 
 
 def ratio_summary(runs: list[tuple[float, float]]) -> str:

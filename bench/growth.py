@@ -3,15 +3,19 @@
 For each shape (services x deployments) a SQLite store is filled with B builds of each service
 (one build job per service) and D deployments, each carrying every service: most to test, every
 4th to beta, every 10th to staging, every 20th to live, the services' builds advancing through
-history and live lagging test by 5 builds, so ``diff test live`` upgrades every service. Each
-store is served by ``pipelinelib serve`` and measured over one keep-alive connection (median):
+history and live lagging test by 5 builds, so ``diff test live`` upgrades every service. Every
+store is filled first; then all are served at once by ``pipelinelib serve`` and measured in
+interleaved rounds (each round measures every figure of every store, so the shared machine's
+load hits all shapes alike), each over one keep-alive connection; a figure is the median of its
+round medians:
 
 * ``GET /`` (the board: the baseline of its shape),
 * ``GET /diff?from=test&to=live`` and ``GET /environments/test`` (the first history page),
 * ``pipelinelib diff test live`` (the CLI, start-up included) against ``python -c pass``.
 
-It prints each figure, its ratio to the board of the same store, and the growth ratio
-(10x deployments / 1x) per service count. Shapes whose rows (services x deployments) exceed
+It prints each round's load average, the CPU steal of the measuring rounds, each figure, its
+ratio to the board of the same store, and the growth ratio (10x deployments / 1x) per service
+count. Shapes whose rows (services x deployments) exceed
 ``--max-rows`` are skipped and named (a 1,000-service x 100,000-deployment store is ~20 GB).
 
 Run: ``.venv/bin/python -m bench growth`` (or ``python -m bench.growth --services 10,100
@@ -24,6 +28,7 @@ import argparse
 import http.client
 import itertools
 import json
+import os
 import sqlite3
 import statistics
 import subprocess
@@ -35,6 +40,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench._servers import ServiceProcess, free_port, service_env
+from bench._timing import cpu_times, steal_note
 
 BUILDS_PER_SERVICE = 20
 LIVE_LAG = 5
@@ -200,47 +206,86 @@ def _median_run(argv: list[str], budget: float) -> float:
     return statistics.median(samples)
 
 
-def measure(root: Path, services: int, deployments: int, budget: float) -> dict[str, float]:
-    path = root / f"s{services}-d{deployments}.db"
-    started = time.perf_counter()
-    fill(path, services, deployments)
-    filled = time.perf_counter() - started
+PAGES = (("board", "/"), ("diff", "/diff?from=test&to=live"), ("history", "/environments/test"))
+
+
+def measure_all(
+    root: Path, shapes: list[tuple[int, int]], budget: float, rounds: int
+) -> tuple[dict[tuple[int, int], dict[str, float]], list[int]]:
+    """Fill every shape's store first, serve them all at once, then measure them interleaved:
+    each round measures every figure of every store (``budget / rounds`` seconds each), so a
+    change in the shared machine's load hits all shapes alike; each figure is the median of its
+    round medians."""
+    paths: dict[tuple[int, int], Path] = {}
+    filled: dict[tuple[int, int], float] = {}
+    for s, d in shapes:
+        path = paths[(s, d)] = root / f"s{s}-d{d}.db"
+        started = time.perf_counter()
+        fill(path, s, d)
+        filled[(s, d)] = time.perf_counter() - started
+        print(f"{s:>5} services x {d:>6} deployments filled in {filled[(s, d)]:.0f} s", flush=True)
     tokens = root / "tokens"
     tokens.write_text("")
-    port = free_port()
-    env = service_env(f"sqlite:///{path}", tokens)
-    server = ServiceProcess(
-        [sys.executable, "-m", "pipelinelib", "serve", "--port", str(port)],
-        env,
-        port,
-        root / "serve.log",
-    ).start(timeout=120)
-    figures: dict[str, float] = {}
-    try:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
-        conn.request("GET", "/environments/test")
-        page = conn.getresponse().read()
-        figures["history_bytes"] = len(page)
-        for name, target in (
-            ("board", "/"),
-            ("diff", "/diff?from=test&to=live"),
-            ("history", "/environments/test"),
-        ):
-            figures[name] = _median_latency(conn, target, budget)
-        conn.close()
-    finally:
-        server.stop()
+    tokens.chmod(0o600)  # the service refuses a tokens file others can read
+    servers: dict[tuple[int, int], ServiceProcess] = {}
+    conns: dict[tuple[int, int], http.client.HTTPConnection] = {}
+    samples: dict[tuple[int, int], dict[str, list[float]]] = {k: {} for k in paths}
+    history_bytes: dict[tuple[int, int], int] = {}
     python = sys.executable
-    figures["python"] = _median_run([python, "-c", "pass"], budget / 2)
-    figures["cli_diff"] = _median_run(
-        [python, "-m", "pipelinelib", "diff", "test", "live", "--db", f"sqlite:///{path}"],
-        budget,
-    )
-    figures["fill"] = filled
-    path.unlink()
-    for suffix in ("-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
-    return figures
+    share = budget / rounds
+    ticks: list[int] = []
+    try:
+        for key, path in paths.items():
+            port = free_port()
+            servers[key] = ServiceProcess(
+                [python, "-m", "pipelinelib", "serve", "--port", str(port)],
+                service_env(f"sqlite:///{path}", tokens),
+                port,
+                root / f"serve-{path.stem}.log",
+            ).start(timeout=600)
+            conn = conns[key] = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+            conn.request("GET", "/environments/test")
+            history_bytes[key] = len(conn.getresponse().read())
+            for _, target in PAGES:  # the process's first requests pay its imports
+                _median_latency(conn, target, 0)
+        ticks = cpu_times()
+        for number in range(1, rounds + 1):
+            print(f"round {number}/{rounds}: load average {_load():.1f}", flush=True)
+            for key, path in paths.items():
+                got = samples[key]
+                for name, target in PAGES:
+                    got.setdefault(name, []).append(_median_latency(conns[key], target, share))
+                got.setdefault("python", []).append(_median_run([python, "-c", "pass"], share / 2))
+                got.setdefault("cli_diff", []).append(
+                    _median_run(
+                        [
+                            python,
+                            "-m",
+                            "pipelinelib",
+                            "diff",
+                            "test",
+                            "live",
+                            "--db",
+                            f"sqlite:///{path}",
+                        ],
+                        share,
+                    )
+                )
+    finally:
+        for conn in conns.values():
+            conn.close()
+        for server in servers.values():
+            server.stop()
+    results: dict[tuple[int, int], dict[str, float]] = {}
+    for key, got in samples.items():
+        results[key] = {name: statistics.median(values) for name, values in got.items()}
+        results[key]["fill"] = filled[key]
+        results[key]["history_bytes"] = history_bytes[key]
+    return results, ticks
+
+
+def _load() -> float:
+    return os.getloadavg()[0]
 
 
 def _shapes(
@@ -259,24 +304,26 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--services", default="10,100,1000")
     parser.add_argument("--deployments", default="10000,100000")
     parser.add_argument("--max-rows", type=int, default=10_000_000)
-    parser.add_argument("--budget", type=float, default=5.0, help="seconds per figure")
+    parser.add_argument("--budget", type=float, default=10.0, help="seconds per figure in all")
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds")
     args = parser.parse_args(argv if argv is not None else [])
     services = [int(v) for v in args.services.split(",")]
     deployments = [int(v) for v in args.deployments.split(",")]
-    results: dict[tuple[int, int], dict[str, float]] = {}
+    shapes = list(_shapes(services, deployments, args.max_rows))
     with tempfile.TemporaryDirectory() as tmp:
-        for s, d in _shapes(services, deployments, args.max_rows):
-            f = results[(s, d)] = measure(Path(tmp), s, d, args.budget)
-            print(
-                f"{s:>5} services x {d:>6} deployments (filled in {f['fill']:.0f} s): "
-                f"board {f['board'] * 1000:.1f} ms | diff page {f['diff'] * 1000:.1f} ms "
-                f"({f['diff'] / f['board']:.2f}x board) | history page "
-                f"{f['history'] * 1000:.1f} ms ({f['history'] / f['board']:.2f}x board, "
-                f"{f['history_bytes'] / 1e6:.2f} MB) | CLI diff {f['cli_diff'] * 1000:.0f} ms "
-                f"({f['cli_diff'] / f['python']:.1f}x python -c pass "
-                f"{f['python'] * 1000:.0f} ms)",
-                flush=True,
-            )
+        results, ticks = measure_all(Path(tmp), shapes, args.budget, args.rounds)
+    print(f"CPU steal during the measuring rounds: {steal_note(ticks)}")
+    for (s, d), f in results.items():
+        print(
+            f"{s:>5} services x {d:>6} deployments: "
+            f"board {f['board'] * 1000:.1f} ms | diff page {f['diff'] * 1000:.1f} ms "
+            f"({f['diff'] / f['board']:.2f}x board) | history page "
+            f"{f['history'] * 1000:.1f} ms ({f['history'] / f['board']:.2f}x board, "
+            f"{f['history_bytes'] / 1e6:.2f} MB) | CLI diff {f['cli_diff'] * 1000:.0f} ms "
+            f"({f['cli_diff'] / f['python']:.1f}x python -c pass "
+            f"{f['python'] * 1000:.0f} ms)",
+            flush=True,
+        )
     for s in services:
         measured = sorted(d for (s2, d) in results if s2 == s)
         for low, high in itertools.pairwise(measured):
@@ -286,8 +333,8 @@ def main(argv: list[str] | None = None) -> None:
                 + ", ".join(
                     f"{k} {b[k] / a[k]:.2f}x" for k in ("board", "diff", "history", "cli_diff")
                 )
-                # Shapes are measured minutes apart on a shared machine: each page is also given
-                # relative to its own store's board, measured in the same minute.
+                # Shapes are measured interleaved; each page is also given relative to its own
+                # store's board.
                 + f"; relative to each store's board: diff "
                 f"{(b['diff'] / b['board']) / (a['diff'] / a['board']):.2f}x, history "
                 f"{(b['history'] / b['board']) / (a['history'] / a['board']):.2f}x"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bench.choices_runs import ratio_summary, steal_share
+from bench._timing import steal_share
+from bench.choices_runs import ratio_summary
 
 # user nice system idle iowait irq softirq steal guest guest_nice, in clock ticks
 BEFORE = [100, 0, 50, 800, 0, 0, 10, 40, 0, 0]
