@@ -35,7 +35,7 @@ store.close()
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = argv if argv is not None else sys.argv[1:]
+    args = argv or []  # `python -m bench` runs it without arguments: it prints its usage
     if not args:
         print(__doc__)
         return
@@ -65,4 +65,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])
