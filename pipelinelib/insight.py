@@ -606,9 +606,15 @@ def event_of(record: DeploymentRecord) -> Event:
     )
 
 
-def history_rows(records: Sequence[DeploymentRecord]) -> tuple[HistoryRow, ...]:
-    """Each record with its outcome, judged within the page (see :func:`outcomes`)."""
+def history_rows(
+    records: Sequence[DeploymentRecord], judged: Mapping[int, str] | None = None
+) -> tuple[HistoryRow, ...]:
+    """Each record with its outcome: from ``judged`` (a SQL store's kept outcomes, judged over
+    the whole history) where it has one, else judged within the page (see :func:`outcomes`: a
+    rollback on a newer page is not seen then)."""
     found = outcomes(event_of(r) for r in records)
+    if judged:
+        found.update({k: v for k, v in judged.items() if k in found})
     return tuple(HistoryRow(r, found[r.id]) for r in records)
 
 

@@ -299,8 +299,10 @@ def history(
     ROLLED_BACK), who asked, approvals, overrides, reasons and how long the deploy job took.
 
     Built on the store's paginated :meth:`ManifestStore.deployments` (issue 18): the cost does
-    not depend on how much history the store holds. ``before`` is a previous page's
-    ``next_before``. InvalidInputError for a bad filter or limit (1-1000).
+    not depend on how much history the store holds. A SQL store gives each row the outcome it
+    keeps for the metrics (one more query), so a deployment rolled back by a rollback on a newer
+    page shows ROLLED_BACK; other stores judge outcomes within the page. ``before`` is a previous
+    page's ``next_before``. InvalidInputError for a bad filter or limit (1-1000).
     """
     from pipelinelib.insight import HistoryPage, history_rows
 
@@ -309,7 +311,9 @@ def history(
     page = store.deployments(
         environment=environment, service=service, since=since, before=before, limit=limit
     )
-    return HistoryPage(history_rows(page.entries), page.next_before)
+    kept = getattr(store, "deployment_outcomes", None)
+    judged = kept([r.id for r in page.entries]) if kept is not None and page.entries else None
+    return HistoryPage(history_rows(page.entries, judged), page.next_before)
 
 
 def _change(

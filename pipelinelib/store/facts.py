@@ -263,6 +263,17 @@ def read(
     )
 
 
+def outcomes_of(conn: Connection, ids: Iterable[int]) -> dict[int, str]:
+    """``{deployment id: SUCCESS | FAILURE | ROLLED_BACK}`` as kept (a rollback recorded later
+    included) for those of ``ids`` that are deployments; one query."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    f = deployment_facts
+    rows = conn.execute(sa.select(f.c.build_id, f.c.outcome).where(f.c.build_id.in_(wanted)))
+    return {int(build_id): str(outcome) for build_id, outcome in rows}
+
+
 # --- replay: the deployments recorded before the tables existed ---------------------------------
 
 _BATCH = 500

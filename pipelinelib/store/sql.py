@@ -799,6 +799,15 @@ class SqlStore(PromotionControl):
         ):
             return facts.read(conn, start=start, end=end, environment=environment)
 
+    def deployment_outcomes(self, ids: Iterable[int]) -> dict[int, str]:
+        """``{id: SUCCESS | FAILURE | ROLLED_BACK}`` of recorded deployments as the metrics judge
+        them over the whole history (a rollback on a newer history page included; store/facts.py).
+        Ids that are not deployments are left out."""
+        from pipelinelib.store import facts
+
+        with _translate("read the deployment outcomes"), self.engine.connect() as conn:
+            return facts.outcomes_of(conn, ids)
+
     def ledger_generation(self) -> tuple[int, int]:
         """``(newest build id, build count)``: changes whenever the ledger does (issue 17's
         metrics cache, store/sql_insight.py)."""

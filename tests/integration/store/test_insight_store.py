@@ -251,3 +251,19 @@ def test_metrics_over_the_service(start_service: StartService) -> None:
         remote.close()
     assert report.overall.deployments == 8
     assert report.environments["beta"].rollbacks == 1
+
+
+def test_a_history_page_shows_a_rollback_recorded_on_a_newer_page(store_url: str) -> None:
+    """beta: #1, #2, then a rollback #3 (record_ledger). Paging one deployment at a time, #2
+    is on the page after the rollback's; it still shows ROLLED_BACK (the kept outcome)."""
+    store = SqlStore.from_url(store_url)
+    try:
+        record_ledger(store)
+        newest = query.history(store, environment="beta", limit=1)
+        older = query.history(store, environment="beta", limit=1, before=newest.next_before)
+    finally:
+        store.close()
+    assert [(r.record.number, r.kind, r.outcome) for r in newest.rows] == [
+        (3, "rollback", "SUCCESS")
+    ]
+    assert [(r.record.number, r.outcome) for r in older.rows] == [(2, "ROLLED_BACK")]
