@@ -202,25 +202,44 @@ def record(
 # --- reading ---------------------------------------------------------------------------------
 
 
+def counts_statement(start: datetime, end: datetime, environment: str | None) -> sa.Select[Any]:
+    """``(environment, day, kind, outcome, deployments)`` of ``[start, end)``, in no order. The
+    day range lets the GROUP BY follow ``ix_deployment_facts_day`` (day first): no sort, no row
+    lookups (tests/integration/store/test_insight_store.py checks the plan)."""
+    f = deployment_facts
+    first_day = start.astimezone(UTC).date().isoformat()
+    last_day = (end - timedelta(microseconds=1)).astimezone(UTC).date().isoformat()
+    where = [f.c.day >= first_day, f.c.day <= last_day, f.c.at >= start, f.c.at < end]
+    if environment is not None:
+        where.append(f.c.environment == environment)
+    return (
+        sa.select(f.c.environment, f.c.day, f.c.kind, f.c.outcome, sa.func.count())
+        .where(*where)
+        .group_by(f.c.day, f.c.environment, f.c.kind, f.c.outcome)
+    )
+
+
+def transitions_statement(end: datetime, environment: str | None) -> sa.Select[Any]:
+    """``(environment, at, failing, build id)`` of the deployments before ``end`` that flip
+    their environment between running well and failing (``ix_deployment_facts_flips``)."""
+    f = deployment_facts
+    where = [f.c.flips == sa.true(), f.c.at < end]
+    if environment is not None:
+        where.append(f.c.environment == environment)
+    return (
+        sa.select(f.c.environment, f.c.at, f.c.outcome != "SUCCESS", f.c.build_id)
+        .where(*where)
+        .order_by(f.c.environment, f.c.at, f.c.build_id)
+    )
+
+
 def read(
     conn: Connection, *, start: datetime, end: datetime, environment: str | None = None
 ) -> LedgerFacts:
     """The :class:`~pipelinelib.insight.LedgerFacts` of ``[start, end)``: three queries."""
     f = deployment_facts
-    where = [f.c.at < end]
-    if environment is not None:
-        where.append(f.c.environment == environment)
-    counts = conn.execute(
-        sa.select(f.c.environment, f.c.day, f.c.kind, f.c.outcome, sa.func.count())
-        .where(f.c.at >= start, *where)
-        .group_by(f.c.environment, f.c.day, f.c.kind, f.c.outcome)
-        .order_by(f.c.environment, f.c.day, f.c.kind, f.c.outcome)
-    ).all()
-    transitions = conn.execute(
-        sa.select(f.c.environment, f.c.at, f.c.outcome != "SUCCESS", f.c.build_id)
-        .where(f.c.flips == sa.true(), *where)
-        .order_by(f.c.environment, f.c.at, f.c.build_id)
-    ).all()
+    counts = sorted(tuple(row) for row in conn.execute(counts_statement(start, end, environment)))
+    transitions = conn.execute(transitions_statement(end, environment)).all()
     s = service_changes
     change_where = [s.c.at < end]
     if environment is not None:

@@ -267,3 +267,23 @@ def test_a_history_page_shows_a_rollback_recorded_on_a_newer_page(store_url: str
         (3, "rollback", "SUCCESS")
     ]
     assert [(r.record.number, r.outcome) for r in older.rows] == [(2, "ROLLED_BACK")]
+
+
+def test_a_cold_report_reads_indexes_without_sorting_the_window(tmp_path: Path) -> None:
+    """Every environment's counts follow ix_deployment_facts_day (no temporary B-tree for the
+    GROUP BY, no row lookups) and the transitions read ix_deployment_facts_flips (SQLite's plans;
+    the bench insight figures in docs/benchmarks.md depend on them)."""
+    store = SqlStore.from_url(f"sqlite:///{tmp_path / 'plans.db'}")
+    try:
+        record_ledger(store)
+        end = datetime.now(UTC) + timedelta(seconds=1)
+        counts = store.explain(facts.counts_statement(end - timedelta(days=30), end, None))
+        beta = store.explain(facts.counts_statement(end - timedelta(days=30), end, "beta"))
+        flips = store.explain(facts.transitions_statement(end, None))
+    finally:
+        store.close()
+    assert "COVERING INDEX ix_deployment_facts_day" in counts, counts
+    assert "TEMP B-TREE" not in counts, counts
+    # one environment: an index range (SQLite may prefer (environment, at) and sort its rows)
+    assert "SEARCH deployment_facts USING" in beta and "SCAN" not in beta, beta
+    assert "ix_deployment_facts_flips" in flips, flips
