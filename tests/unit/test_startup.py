@@ -29,6 +29,34 @@ def test_file_only_commands_load_no_heavy_library(tmp_path: object) -> None:
     assert done.stderr.strip() == ""
 
 
+def test_publish_artifact_loads_only_its_own_verbs(tmp_path: object) -> None:
+    """pipelinelib.pipeline loads its verbs on first use: publishing an artifact in a build job
+    (docs/benchmarks.md "CLI start-up", at most 4x `python -c pass`) does not import the deploy
+    verbs, the store or the AWS code."""
+    code = (
+        "import sys\n"
+        "from pipelinelib.cli import main\n"
+        "try:\n"
+        "    main(['publish-artifact', '--service', 's', '--build', '1', '--job', 'j', '--commit', 'a'*40,"
+        f" '--message', 'm', '--no-register', '--output-dir', {str(tmp_path)!r}])\n"
+        "except SystemExit as e:\n"
+        "    assert e.code == 0, e.code\n"
+        "print(','.join(sorted(m for m in sys.modules if m.startswith('pipelinelib.'))), file=sys.stderr)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = set(done.stderr.strip().split(","))
+    assert "pipelinelib.formats.groovy" in loaded  # it did write env.groovy
+    unwanted = {
+        "pipelinelib.aws",
+        "pipelinelib.aws.ecs",
+        "pipelinelib.pipeline.deploy",
+        "pipelinelib.pipeline.promote",
+        "pipelinelib.pipeline.query",
+        "pipelinelib.store.sql",
+    }
+    assert not loaded & unwanted, sorted(loaded & unwanted)
+
+
 def _current_store(tmp_path: object) -> str:
     from pathlib import Path
 
