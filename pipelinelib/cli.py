@@ -621,9 +621,9 @@ def list_builds_cmd(
 @click.option(
     "--workers",
     type=click.IntRange(1, 16),
-    default=4,
+    default=2,
     show_default=True,
-    help="Parallel downloads.",
+    help="Parallel downloads (more for a high-latency link to Jenkins).",
 )
 @jenkins_options
 @json_option

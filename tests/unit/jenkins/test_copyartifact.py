@@ -450,6 +450,24 @@ def test_a_download_cut_short_leaves_no_file_behind(tmp_path: Path) -> None:
     assert (target / "big.bin").read_bytes() == b"previous copy"  # the old file untouched
 
 
+def test_a_second_copy_replaces_the_files_of_the_first(tmp_path: Path) -> None:
+    """The deploy job's rerun copies into a workspace that already holds the artifacts: each is
+    replaced whole (the old file is removed just before the new one is renamed into place)."""
+    job = FakeJob([fj.run("svc", 1)], {1: ["a.bin", "sub/b.bin"]}, artifact_size=4096)
+    target = tmp_path / "t"
+    (target / "sub").mkdir(parents=True)
+    (target / "a.bin").write_bytes(b"old a")
+    (target / "sub" / "b.bin").write_bytes(b"old b" * 5000)
+    with fj.serve_jenkins(FakeJenkins(jobs={"svc": job})) as state:
+        client = JenkinsClient(state.base_url)
+        copy_artifacts(client, job="svc", selector=Selector("number", 1), target=target)
+        copy_artifacts(client, job="svc", selector=Selector("number", 1), target=target)
+    for rel in ("a.bin", "sub/b.bin"):
+        assert (target / rel).read_bytes() == fj.artifact_bytes("svc", 1, rel, 4096)
+    assert sorted(os.listdir(target)) == ["a.bin", "sub"]
+    assert os.listdir(target / "sub") == ["b.bin"]
+
+
 @responses.activate
 @pytest.mark.parametrize("status", [404, 403])
 def test_optional_never_forgives_a_missing_or_forbidden_job(
@@ -519,3 +537,14 @@ def test_a_download_within_its_deadline_is_complete(tmp_path: Path) -> None:
         )
     assert [f.size for f in result.files] == [300_000, 300_000]
     assert (tmp_path / "b.bin").read_bytes() == fj.artifact_bytes("svc", 1, "b.bin", 300_000)
+
+
+def test_the_cli_downloads_with_the_measured_default_worker_count() -> None:
+    """`pipelinelib copy-artifact` and the library share one default (chosen by bench
+    jenkins_list, docs/benchmarks.md)."""
+    from pipelinelib.cli import cli
+    from pipelinelib.jenkins.copyartifact import DEFAULT_WORKERS
+
+    command = cli.commands["copy-artifact"]
+    (option,) = [p for p in command.params if p.name == "workers"]
+    assert option.default == DEFAULT_WORKERS
