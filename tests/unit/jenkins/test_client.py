@@ -7,7 +7,6 @@ import time
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-import requests
 import responses
 from responses import matchers
 
@@ -344,49 +343,3 @@ def test_python_jenkins_shares_the_one_session(client: JenkinsClient) -> None:
     responses.get(f"{BASE}/", headers={"X-Jenkins": "2.440.3"}, body="")
     assert client.version() == "2.440.3"
     assert client.python_jenkins._session is client.session
-
-
-@pytest.mark.parametrize(
-    "environment",
-    [
-        {},
-        {"HTTPS_PROXY": "http://proxy.corp:3128", "HTTP_PROXY": "http://proxy.corp:3128"},
-        {"https_proxy": "http://proxy.corp:3128", "no_proxy": "jenkins.example.com"},
-        {"HTTPS_PROXY": "http://proxy.corp:3128", "NO_PROXY": ".example.com,10.0.0.0/8"},
-        {"ALL_PROXY": "socks5://proxy.corp:1080", "REQUESTS_CA_BUNDLE": "/etc/ssl/corp.pem"},
-        {"CURL_CA_BUNDLE": "/etc/ssl/curl.pem", "HTTP_PROXY": "http://p:1"},
-    ],
-)
-def test_the_session_reads_proxies_and_ca_bundles_as_requests_does(
-    environment: dict[str, str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The client caches the environment's proxies per host; what it gives each request must be
-    what a plain requests.Session gives (proxy variables, NO_PROXY, CA bundle variables), for
-    Jenkins itself and for a host an artifact may be redirected to."""
-    for name in (
-        "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "REQUESTS_CA_BUNDLE",
-        "CURL_CA_BUNDLE", "http_proxy", "https_proxy", "all_proxy", "no_proxy",
-    ):  # fmt: skip
-        monkeypatch.delenv(name, raising=False)
-    for name, value in environment.items():
-        monkeypatch.setenv(name, value)
-    client = JenkinsClient("https://jenkins.example.com/")
-    plain = requests.Session()
-    try:
-        for url in (
-            "https://jenkins.example.com/job/a/1/artifact/x.bin",
-            "https://jenkins.example.com/job/a/2/api/json",
-            "http://10.1.2.3/artifact",
-            "https://bucket.s3.amazonaws.com/artifact",
-        ):
-            for request_proxies in ({}, {"no_proxy": "s3.amazonaws.com"}):
-                ours = client.session.merge_environment_settings(
-                    url, dict(request_proxies), None, None, None
-                )
-                theirs = plain.merge_environment_settings(
-                    url, dict(request_proxies), None, None, None
-                )
-                assert ours == theirs, (url, request_proxies)
-    finally:
-        client.close()
-        plain.close()
