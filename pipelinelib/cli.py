@@ -1644,13 +1644,16 @@ def metrics_cmd(
     from pipelinelib.insight import metrics_lines, parse_window
     from pipelinelib.pipeline import query
 
-    span = parse_window(window)
+    parse_window(window)  # a bad window is refused before the store is opened
     with open_store(server, token, db) as store:
-        report = query.metrics(
-            store, environment=environment, window=span, declared=load_environments_option().names
+        report = query.metrics_document(
+            store,
+            window=window,
+            environment=environment,
+            declared=() if server else load_environments_option().names,
         )
     if as_json:
-        _emit_json(report.to_dict())
+        _emit_json(report)
         return
     _print("\n".join(metrics_lines(report)))
 

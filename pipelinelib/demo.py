@@ -328,7 +328,7 @@ def seed_history(demo: _Demo, line: list[str]) -> None:
     upstream = demo.upstream_job(second)
     demo.deploy(second, upstream=[upstream], selector=demo.pick(upstream))
     demo.command("pipelinelib metrics --window 30d")
-    for text in metrics_lines(query.metrics(demo.store, declared=line)):
+    for text in metrics_lines(query.metrics(demo.store, declared=line).to_dict()):
         demo.say(text)
 
 

@@ -673,25 +673,33 @@ def human_duration(value: timedelta | None) -> str:
     return f"{seconds / 86_400:.1f}d"
 
 
-def metrics_lines(report: MetricsReport) -> list[str]:
-    def row(m: Metrics) -> str:
-        freq = m.deployment_frequency
-        rate = m.change_failure_rate
+def metrics_lines(report: Mapping[str, Any]) -> list[str]:
+    """The text table of ``pipelinelib metrics`` from a report's JSON document
+    (:meth:`MetricsReport.to_dict`, the shape ``GET /api/v1/metrics`` answers)."""
+
+    def seconds(value: Any) -> timedelta | None:
+        return None if value is None else timedelta(seconds=value)
+
+    def row(m: Mapping[str, Any]) -> str:
+        freq = m["deployment_frequency_per_day"]
+        rate = m["change_failure_rate"]
         return (
-            f"{m.scope:<20} {m.deployments:>6} {'-' if freq is None else f'{freq:.2f}':>9} "
-            f"{human_duration(m.lead_time):>9} {'-' if rate is None else f'{rate:.0%}':>6} "
-            f"{human_duration(m.time_to_restore):>9} {len(m.unrestored):>10}"
+            f"{m['scope']:<20} {m['deployments']:>6} {'-' if freq is None else f'{freq:.2f}':>9} "
+            f"{human_duration(seconds(m['lead_time_seconds'])):>9} "
+            f"{'-' if rate is None else f'{rate:.0%}':>6} "
+            f"{human_duration(seconds(m['time_to_restore_seconds'])):>9} "
+            f"{len(m['unrestored']):>10}"
         )
 
-    o = report.overall
+    o = report["overall"]
     head = f"{'scope':<20} {'deploys':>6} {'per day':>9} {'lead time':>9} {'CFR':>6} {'restore':>9} {'unrestored':>10}"
-    lines = [f"window {_iso(o.start)} .. {_iso(o.end)}", head, row(o)]
-    if report.environments:
+    lines = [f"window {o['start']} .. {o['end']}", head, row(o)]
+    if report["environments"]:
         lines.append("per environment")
-        lines.extend(row(m) for m in report.environments.values())
-    if report.services:
+        lines.extend(row(m) for m in report["environments"].values())
+    if report["services"]:
         lines.append("per service")
-        lines.extend(row(m) for m in report.services.values())
+        lines.extend(row(m) for m in report["services"].values())
     return lines
 
 

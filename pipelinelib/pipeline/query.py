@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -314,6 +314,32 @@ def history(
     kept = getattr(store, "deployment_outcomes", None)
     judged = kept([r.id for r in page.entries]) if kept is not None and page.entries else None
     return HistoryPage(history_rows(page.entries, judged), page.next_before)
+
+
+def metrics_document(
+    store: ManifestStore,
+    *,
+    window: str = "30d",
+    environment: str | None = None,
+    declared: Sequence[str] = (),
+) -> dict[str, Any]:
+    """The metrics report as the JSON document ``GET /api/v1/metrics`` answers (docs/api.md).
+
+    ``window``: ``7d``, ``30d``, ``12h`` (:func:`pipelinelib.insight.parse_window`; checked
+    here first). A store that can ask a manifest service for it (``metrics_document``, the HTTP
+    store) does so in one request: the service computes it from the facts its store keeps, over
+    its own environments file, its window ending at the next whole minute (docs/insight.md).
+    Any other store computes :func:`metrics` here."""
+    from pipelinelib.insight import parse_window
+
+    span = parse_window(window)
+    if environment is not None:
+        validate_environment_name(environment)
+    remote = getattr(store, "metrics_document", None)
+    if remote is not None:
+        document: dict[str, Any] = remote(window=window, environment=environment)
+        return document
+    return metrics(store, environment=environment, window=span, declared=declared).to_dict()
 
 
 def _change(

@@ -356,6 +356,21 @@ class HttpStore:
 
     # --- promotion control: the service decides identities from the token ------------------------
 
+    def metrics_document(self, *, window: str, environment: str | None = None) -> dict[str, Any]:
+        """The service's DORA metrics report (``GET /api/v1/metrics``, docs/api.md): one request,
+        computed from the facts the service's store keeps, instead of reading every deployment
+        through this protocol. ``window``: ``7d``, ``30d``, ``12h``. RemoteServiceError when the
+        answer is not a report."""
+        params = {"window": window}
+        if environment is not None:
+            params["environment"] = validate_environment_name(environment)
+        data = self._get_json("/api/v1/metrics", **params)
+        if not isinstance(data, dict) or not all(
+            isinstance(data.get(key), dict) for key in ("overall", "environments", "services")
+        ):
+            raise RemoteServiceError("the manifest service sent no metrics report")
+        return data
+
     def _post_json(self, path: str, body: dict[str, Any]) -> Any:
         response = self._request(
             "POST",

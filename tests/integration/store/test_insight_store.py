@@ -5,12 +5,14 @@ whole history read through the store protocol gives (insight.facts_of)."""
 from __future__ import annotations
 
 import functools
+import json
 import shutil
 import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -21,6 +23,7 @@ from pipelinelib.pipeline import query
 from pipelinelib.store import facts
 from pipelinelib.store.http import HttpStore
 from pipelinelib.store.sql import SqlStore
+from tests.conftest import CliRunner
 from tests.fakes.insight_ledger import deployment_info, record_ledger, service_build
 from tests.fixtures.service import StartService
 
@@ -287,3 +290,51 @@ def test_a_cold_report_reads_indexes_without_sorting_the_window(tmp_path: Path) 
     # one environment: an index range (SQLite may prefer (environment, at) and sort its rows)
     assert "SEARCH deployment_facts USING" in beta and "SCAN" not in beta, beta
     assert "ix_deployment_facts_flips" in flips, flips
+
+
+def test_metrics_against_a_service_are_the_services_own_report(
+    start_service: StartService, run_cli: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`pipelinelib metrics --server` asks GET /api/v1/metrics once; it never walks the
+    service's deployments page by page (a 10,000-deployment ledger was hundreds of requests)."""
+    service = start_service()
+    record_ledger(service.store)
+
+    def no_walking(*args: object, **kwargs: object) -> None:
+        raise AssertionError("metrics read the deployments through the protocol")
+
+    monkeypatch.setattr(HttpStore, "deployments", no_walking)
+    server = ["--server", service.url, "--token", service.token]
+    as_json = run_cli(["metrics", "--window", "7d", "--json", *server])
+    text = run_cli(["metrics", "--window", "7d", "--environment", "beta", *server])
+    remote = HttpStore(service.url, token=service.token)
+    try:
+        direct = remote.metrics_document(window="7d")
+    finally:
+        remote.close()
+    assert as_json.exit_code == 0, as_json.stderr
+    # the service's window ends at the next whole minute: the two may straddle one
+    assert _timeless(json.loads(as_json.stdout)) == _timeless(direct)
+    assert json.loads(as_json.stdout)["overall"]["deployments"] == 8
+    assert text.exit_code == 0, text.stderr
+    lines = text.stdout.splitlines()
+    assert lines[1].split()[:2] == ["scope", "deploys"]
+    assert lines[2].split()[:2] == ["beta", "3"]  # the service's report for one environment
+
+
+def _timeless(report: dict[str, Any]) -> dict[str, Any]:
+    for part in (report["overall"], *report["environments"].values(), *report["services"].values()):
+        part.pop("start")
+        part.pop("end")
+        part.pop("per_day")
+        for gone in part["unrestored"]:
+            gone.pop("lasting_seconds")
+    return report
+
+
+def test_a_bad_window_is_refused_before_the_service_is_asked(run_cli: CliRunner) -> None:
+    from tests.fixtures.service import free_port
+
+    result = run_cli(["metrics", "--window", "0d", "--server", f"http://127.0.0.1:{free_port()}"])
+    assert result.exit_code == 2, (result.exit_code, result.stderr)
+    assert "window" in result.stderr
