@@ -301,13 +301,20 @@ def history(
     Built on the store's paginated :meth:`ManifestStore.deployments` (issue 18): the cost does
     not depend on how much history the store holds. A SQL store gives each row the outcome it
     keeps for the metrics (one more query), so a deployment rolled back by a rollback on a newer
-    page shows ROLLED_BACK; other stores judge outcomes within the page. ``before`` is a previous
+    page shows ROLLED_BACK; the HTTP store asks the service's ``GET /api/v1/history``, which does
+    the same; the in-memory store judges outcomes within the page. ``before`` is a previous
     page's ``next_before``. InvalidInputError for a bad filter or limit (1-1000).
     """
     from pipelinelib.insight import HistoryPage, history_rows
 
     if environment is not None:
         validate_environment_name(environment)
+    remote = getattr(store, "history_page", None)  # the HTTP store asks the service's history
+    if remote is not None:
+        found: HistoryPage = remote(
+            environment=environment, service=service, since=since, before=before, limit=limit
+        )
+        return found
     page = store.deployments(
         environment=environment, service=service, since=since, before=before, limit=limit
     )

@@ -51,6 +51,7 @@ from pipelinelib.model import (
 from pipelinelib.retrying import BackoffRetry
 
 if TYPE_CHECKING:
+    from pipelinelib.insight import HistoryPage
     from pipelinelib.ledger import DeploymentEntry, DeploymentPage
 
 log = logging.getLogger(__name__)
@@ -356,6 +357,42 @@ class HttpStore:
 
     # --- promotion control: the service decides identities from the token ------------------------
 
+    def history_page(
+        self,
+        *,
+        environment: str | None = None,
+        service: str | None = None,
+        since: datetime | None = None,
+        before: int | None = None,
+        limit: int = 50,
+    ) -> HistoryPage:
+        """``GET /api/v1/history``: one page of deployments with the outcomes the service's
+        store keeps (judged over its whole history: a rollback on a newer page is seen)."""
+        from pipelinelib.insight import HistoryPage, HistoryRow
+        from pipelinelib.ledger import DeploymentRecord
+
+        params: dict[str, Any] = {"limit": limit}
+        if environment is not None:
+            params["environment"] = validate_environment_name(environment)
+        if service is not None:
+            params["service"] = validate_service_name(service)
+        if since is not None:
+            params["since"] = since.isoformat()
+        if before is not None:
+            params["before"] = validate_build_number(before)
+        data = self._get_json("/api/v1/history", **params)
+        try:
+            rows = tuple(
+                HistoryRow(DeploymentRecord.from_dict(d), _outcome(d["outcome"]))
+                for d in _list(data, "deployments")
+            )
+            cursor = data.get("next_before")
+            return HistoryPage(rows, int(cursor) if cursor is not None else None)
+        except (KeyError, TypeError, ValueError, InvalidInputError) as exc:
+            raise RemoteServiceError(
+                f"the manifest service sent a bad history page: {exc}"
+            ) from exc
+
     def metrics_document(self, *, window: str, environment: str | None = None) -> dict[str, Any]:
         """The service's DORA metrics report (``GET /api/v1/metrics``, docs/api.md): one request,
         computed from the facts the service's store keeps, instead of reading every deployment
@@ -490,6 +527,15 @@ def _type_of(response: requests.Response) -> str | None:
         return None
     kind = data.get("type") if isinstance(data, dict) else None
     return kind if isinstance(kind, str) else None
+
+
+_OUTCOMES = frozenset({"SUCCESS", "FAILURE", "ROLLED_BACK"})
+
+
+def _outcome(value: Any) -> str:
+    if value not in _OUTCOMES:
+        raise ValueError(f"unknown outcome {str(value)[:40]!r}")
+    return str(value)
 
 
 def _list(data: Any, key: str) -> list[Any]:

@@ -338,3 +338,29 @@ def test_a_bad_window_is_refused_before_the_service_is_asked(run_cli: CliRunner)
     result = run_cli(["metrics", "--window", "0d", "--server", f"http://127.0.0.1:{free_port()}"])
     assert result.exit_code == 2, (result.exit_code, result.stderr)
     assert "window" in result.stderr
+
+
+def test_history_through_a_service_shows_the_services_kept_outcomes(
+    start_service: StartService, run_cli: CliRunner
+) -> None:
+    """The HTTP store reads GET /api/v1/history (outcomes judged over the service's whole
+    history), so paging one deployment at a time still shows #2 ROLLED_BACK."""
+    service = start_service()
+    record_ledger(service.store)
+    remote = HttpStore(service.url, token=service.token)
+    try:
+        newest = query.history(remote, environment="beta", limit=1)
+        older = query.history(remote, environment="beta", limit=1, before=newest.next_before)
+    finally:
+        remote.close()
+    assert [(r.record.number, r.kind, r.outcome) for r in newest.rows] == [
+        (3, "rollback", "SUCCESS")
+    ]
+    assert [(r.record.number, r.outcome) for r in older.rows] == [(2, "ROLLED_BACK")]
+    server = ["--server", service.url, "--token", service.token]
+    shown = run_cli(
+        ["history", "--environment", "beta", "--limit", "1", "--before", str(newest.next_before)]
+        + server
+    )
+    assert shown.exit_code == 0, shown.stderr
+    assert "ROLLED_BACK" in shown.stdout.splitlines()[0]
