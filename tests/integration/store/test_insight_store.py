@@ -358,9 +358,7 @@ def test_history_through_a_service_shows_the_services_kept_outcomes(
     ]
     assert [(r.record.number, r.outcome) for r in older.rows] == [(2, "ROLLED_BACK")]
     server = ["--server", service.url, "--token", service.token]
-    shown = run_cli(
-        ["history", "--environment", "beta", "--limit", "1", "--before", str(newest.next_before)]
-        + server
-    )
+    page = ["--environment", "beta", "--limit", "1", "--before", str(newest.next_before)]
+    shown = run_cli(["history", *page, *server])
     assert shown.exit_code == 0, shown.stderr
     assert "ROLLED_BACK" in shown.stdout.splitlines()[0]

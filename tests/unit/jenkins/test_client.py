@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from urllib.parse import parse_qs, urlsplit
@@ -343,3 +344,55 @@ def test_python_jenkins_shares_the_one_session(client: JenkinsClient) -> None:
     responses.get(f"{BASE}/", headers={"X-Jenkins": "2.440.3"}, body="")
     assert client.version() == "2.440.3"
     assert client.python_jenkins._session is client.session
+
+
+ARTIFACT = f"{BASE}/job/svc/7/artifact/out/app.jar"
+
+
+@responses.activate
+def test_an_artifact_download_carries_the_credentials(client: JenkinsClient) -> None:
+    """Downloads skip requests' per-request preparation (JenkinsClient._download) but must send
+    what a prepared request sends: Basic auth and the client's User-Agent."""
+    expected = "Basic " + base64.b64encode(b"ci:s3cret-token").decode()
+    responses.get(
+        ARTIFACT,
+        body=b"jar bytes",
+        match=[matchers.header_matcher({"Authorization": expected})],
+    )
+    body = b"".join(client.iter_artifact("svc", 7, "out/app.jar"))
+    assert body == b"jar bytes"
+    sent = responses.calls[0].request.headers
+    assert sent["User-Agent"] == client.session.headers["User-Agent"]
+
+
+@responses.activate
+def test_an_artifact_redirected_elsewhere_is_followed_without_the_credentials(
+    client: JenkinsClient,
+) -> None:
+    """An artifact manager (e.g. artifact-manager-s3) answers the artifact URL with a redirect
+    to its storage; the body is fetched there, and Jenkins' credentials stay with Jenkins
+    (requests drops Authorization when the host changes)."""
+    stored = "https://bucket.s3.example.com/svc/7/app.jar?X-Amz-Signature=abc"
+    responses.get(ARTIFACT, status=302, headers={"Location": stored})
+    responses.get(stored, body=b"from storage")
+    assert b"".join(client.iter_artifact("svc", 7, "out/app.jar")) == b"from storage"
+    assert [c.request.url for c in responses.calls][-1] == stored
+    assert "Authorization" not in responses.calls[-1].request.headers
+
+
+def test_an_artifact_download_is_retried_like_any_read(sleeps: list[float]) -> None:
+    """A real server on 127.0.0.1 (urllib3's retry loop runs only there): a gateway error on
+    the artifact is retried with the client's backoff, on the download path too."""
+    with scripted_server([(503, None), (200, {"artifact": "body"})]) as (url, server):
+        client = JenkinsClient(url, retry=RetryPolicy(attempts=3), sleep=sleeps.append)
+        body = b"".join(client.iter_artifact("svc", 7, "out/app.jar"))
+    assert json.loads(body) == {"artifact": "body"}
+    assert [path for _, path in server.requests] == ["/job/svc/7/artifact/out/app.jar"] * 2
+    assert sleeps == [0.5]
+
+
+@responses.activate
+def test_a_missing_artifact_is_not_found(client: JenkinsClient) -> None:
+    responses.get(ARTIFACT, status=404)
+    with pytest.raises(NotFoundError, match=r"app\.jar"):
+        b"".join(client.iter_artifact("svc", 7, "out/app.jar"))
