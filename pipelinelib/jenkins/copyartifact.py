@@ -43,9 +43,9 @@ if TYPE_CHECKING:
 
 FINGERPRINTS_FILE = "fingerprints.json"
 #: Parallel downloads by measurement (docs/benchmarks.md "copy-artifact", 50 x 1 MiB on 2 cores):
-#: 2 workers were 1.91-2.00x sequential downloads on a quiet machine (4: 1.73-1.76x, the client
-#: is CPU-bound once the server shares the cores) and 3.23x on a loaded one (4: 4.36x). More
-#: hide more round trips on a slow link: ``--workers`` up to 16.
+#: 2 workers were 2.28-2.34x sequential downloads on a quiet machine (3: 2.20x, 4: 2.08-2.12x;
+#: the client is CPU-bound once the server shares the cores) and 3.23x on a loaded one (4:
+#: 4.36x). More hide more round trips on a slow link: ``--workers`` up to 16.
 DEFAULT_WORKERS = 2
 
 PERMALINKS = {
