@@ -314,15 +314,7 @@ class HttpStore:
         """``GET /api/v1/deployments``: one page, newest first (see the protocol)."""
         from pipelinelib.ledger import DeploymentPage, DeploymentRecord
 
-        params: dict[str, Any] = {"limit": limit}
-        if environment is not None:
-            params["environment"] = validate_environment_name(environment)
-        if service is not None:
-            params["service"] = validate_service_name(service)
-        if since is not None:
-            params["since"] = since.isoformat()
-        if before is not None:
-            params["before"] = validate_build_number(before)
+        params = _page_params(environment, service, since, before, limit)
         data = self._get_json("/api/v1/deployments", **params)
         try:
             entries = tuple(DeploymentRecord.from_dict(d) for d in _list(data, "deployments"))
@@ -355,8 +347,6 @@ class HttpStore:
 
         return [DeploymentEntry(m) for m in self.history(environment, limit=limit)]
 
-    # --- promotion control: the service decides identities from the token ------------------------
-
     def history_page(
         self,
         *,
@@ -371,15 +361,7 @@ class HttpStore:
         from pipelinelib.insight import HistoryPage, HistoryRow
         from pipelinelib.ledger import DeploymentRecord
 
-        params: dict[str, Any] = {"limit": limit}
-        if environment is not None:
-            params["environment"] = validate_environment_name(environment)
-        if service is not None:
-            params["service"] = validate_service_name(service)
-        if since is not None:
-            params["since"] = since.isoformat()
-        if before is not None:
-            params["before"] = validate_build_number(before)
+        params = _page_params(environment, service, since, before, limit)
         data = self._get_json("/api/v1/history", **params)
         try:
             rows = tuple(
@@ -407,6 +389,8 @@ class HttpStore:
         ):
             raise RemoteServiceError("the manifest service sent no metrics report")
         return data
+
+    # --- promotion control: the service decides identities from the token ------------------------
 
     def _post_json(self, path: str, body: dict[str, Any]) -> Any:
         response = self._request(
@@ -527,6 +511,26 @@ def _type_of(response: requests.Response) -> str | None:
         return None
     kind = data.get("type") if isinstance(data, dict) else None
     return kind if isinstance(kind, str) else None
+
+
+def _page_params(
+    environment: str | None,
+    service: str | None,
+    since: datetime | None,
+    before: int | None,
+    limit: int,
+) -> dict[str, Any]:
+    """The query of a deployments or history page (the same filters and cursor), checked."""
+    params: dict[str, Any] = {"limit": limit}
+    if environment is not None:
+        params["environment"] = validate_environment_name(environment)
+    if service is not None:
+        params["service"] = validate_service_name(service)
+    if since is not None:
+        params["since"] = since.isoformat()
+    if before is not None:
+        params["before"] = validate_build_number(before)
+    return params
 
 
 _OUTCOMES = frozenset({"SUCCESS", "FAILURE", "ROLLED_BACK"})

@@ -256,20 +256,28 @@ def test_metrics_over_the_service(start_service: StartService) -> None:
     assert report.environments["beta"].rollbacks == 1
 
 
+def _assert_beta_paged_one_at_a_time(store: Any) -> int:
+    """record_ledger's beta, one deployment a page: the rollback #3, then #2 ROLLED_BACK.
+    Returns the cursor of the second page."""
+    newest = query.history(store, environment="beta", limit=1)
+    older = query.history(store, environment="beta", limit=1, before=newest.next_before)
+    assert [(r.record.number, r.kind, r.outcome) for r in newest.rows] == [
+        (3, "rollback", "SUCCESS")
+    ]
+    assert [(r.record.number, r.outcome) for r in older.rows] == [(2, "ROLLED_BACK")]
+    assert newest.next_before is not None
+    return newest.next_before
+
+
 def test_a_history_page_shows_a_rollback_recorded_on_a_newer_page(store_url: str) -> None:
     """beta: #1, #2, then a rollback #3 (record_ledger). Paging one deployment at a time, #2
     is on the page after the rollback's; it still shows ROLLED_BACK (the kept outcome)."""
     store = SqlStore.from_url(store_url)
     try:
         record_ledger(store)
-        newest = query.history(store, environment="beta", limit=1)
-        older = query.history(store, environment="beta", limit=1, before=newest.next_before)
+        _assert_beta_paged_one_at_a_time(store)
     finally:
         store.close()
-    assert [(r.record.number, r.kind, r.outcome) for r in newest.rows] == [
-        (3, "rollback", "SUCCESS")
-    ]
-    assert [(r.record.number, r.outcome) for r in older.rows] == [(2, "ROLLED_BACK")]
 
 
 def test_a_cold_report_reads_indexes_without_sorting_the_window(tmp_path: Path) -> None:
@@ -349,16 +357,11 @@ def test_history_through_a_service_shows_the_services_kept_outcomes(
     record_ledger(service.store)
     remote = HttpStore(service.url, token=service.token)
     try:
-        newest = query.history(remote, environment="beta", limit=1)
-        older = query.history(remote, environment="beta", limit=1, before=newest.next_before)
+        cursor = _assert_beta_paged_one_at_a_time(remote)
     finally:
         remote.close()
-    assert [(r.record.number, r.kind, r.outcome) for r in newest.rows] == [
-        (3, "rollback", "SUCCESS")
-    ]
-    assert [(r.record.number, r.outcome) for r in older.rows] == [(2, "ROLLED_BACK")]
     server = ["--server", service.url, "--token", service.token]
-    page = ["--environment", "beta", "--limit", "1", "--before", str(newest.next_before)]
+    page = ["--environment", "beta", "--limit", "1", "--before", str(cursor)]
     shown = run_cli(["history", *page, *server])
     assert shown.exit_code == 0, shown.stderr
     assert "ROLLED_BACK" in shown.stdout.splitlines()[0]
